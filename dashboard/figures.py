@@ -1,0 +1,415 @@
+"""Figures as pure functions of (view, query result): the page and the exporter
+call the same ones, and the tests call them directly.
+
+Maps use Plotly's MapLibre traces on the "white-bg" style: no tiles, no
+glyphs, no sprites, so nothing is fetched from outside.  Boundaries come from
+data/geo as local GeoJSON layers; in the browser they are passed as a URL on
+the app's own origin (fetched once and cached by the browser) so that figure
+responses stay small, and the exporter passes the GeoJSON itself.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import html
+import math
+
+import numpy as np
+import plotly.graph_objects as go
+
+from .schema import GEO_PRECISION_DESCRIPTIONS, type_colour
+from .store import InMemoryEventStore, QueryResult
+from .view import ViewState
+
+POINT_CAP = 5_000  # raw points per response: ~0.7 MB of figure JSON with hover text
+DENSITY_MAX_CELLS = 20_000
+HOVER_SUMMARY_CHARS = 140
+
+# Marker size and opacity by geo precision: the vaguer the place, the larger
+# and fainter the circle, so a country-level event reads as an area, not a pin.
+PRECISION_STYLE = {
+    "town": (11, 0.95),
+    "near": (15, 0.75),
+    "region": (30, 0.35),
+    "country": (60, 0.18),
+}
+
+THEMES = {
+    "light": {
+        "paper": "#ffffff",
+        "land": "#f1efe9",
+        "water": "#dbe7f0",
+        "border": "#5b5b5b",
+        "region_line": "#a9a9a9",
+        "text": "#111111",
+        "muted": "#555555",
+        "grid": "#e3e3e3",
+    },
+    "dark": {
+        "paper": "#101418",
+        "land": "#262c33",
+        "water": "#0b1d2b",
+        "border": "#c8c8c8",
+        "region_line": "#6b7580",
+        "text": "#f5f5f5",
+        "muted": "#c0c0c0",
+        "grid": "#333a42",
+    },
+}
+
+FONT = "DejaVu Sans, Verdana, Arial, sans-serif"  # local fonts only; no font server
+
+
+def fit_map_view(lons, lats, width_px: int = 760, height_px: int = 560) -> tuple[float, float, float]:
+    """Centre (lat, lon) and zoom that show every point, with a margin."""
+    lons = np.asarray(lons, dtype=float)
+    lats = np.asarray(lats, dtype=float)
+    keep = np.isfinite(lons) & np.isfinite(lats)
+    if not keep.any():
+        return 49.0, 32.0, 3.6  # Ukraine and its neighbours
+    west, east = float(lons[keep].min()), float(lons[keep].max())
+    south, north = float(lats[keep].min()), float(lats[keep].max())
+
+    def mercator_y(lat):
+        lat = max(min(lat, 85.0), -85.0)
+        return math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
+
+    span_x = max(east - west, 0.5) / 360
+    span_y = max(mercator_y(north) - mercator_y(south), 0.01) / (2 * math.pi)
+    # MapLibre draws the world 512 px wide at zoom 0; keep 20% margin.
+    zoom = min(math.log2(width_px * 0.8 / (512 * span_x)), math.log2(height_px * 0.8 / (512 * span_y)), 9)
+    centre_y = (mercator_y(north) + mercator_y(south)) / 2
+    centre_lat = math.degrees(2 * math.atan(math.exp(centre_y)) - math.pi / 2)
+    return round(centre_lat, 4), round((west + east) / 2, 4), round(max(zoom, 1.0), 2)
+
+
+def boundary_layers(countries_source, admin1_source, theme: str, scale: float = 1.0) -> list[dict]:
+    colours = THEMES[theme]
+    return [
+        {"sourcetype": "geojson", "source": countries_source, "type": "fill", "color": colours["land"], "below": "traces"},
+        {
+            "sourcetype": "geojson",
+            "source": admin1_source,
+            "type": "line",
+            "color": colours["region_line"],
+            "line": {"width": 0.8 * scale},
+            "below": "traces",
+        },
+        {
+            "sourcetype": "geojson",
+            "source": countries_source,
+            "type": "line",
+            "color": colours["border"],
+            "line": {"width": 1.6 * scale},
+            "below": "traces",
+        },
+    ]
+
+
+def territory_layers(geojson: dict | None, opacity: float = 0.35, change: dict | None = None) -> list[dict]:
+    """The control layer, drawn beneath the boundary lines and the events."""
+    layers = []
+    if geojson:
+        layers.append(
+            {"sourcetype": "geojson", "source": geojson, "type": "fill", "color": "#b2182b", "opacity": opacity, "below": "traces"}
+        )
+    if change:
+        for kind, colour in (("gained", "#e66101"), ("lost", "#5e3c99")):
+            features = [f for f in change.get("features", []) if f.get("properties", {}).get("change") == kind]
+            if features:
+                layers.append(
+                    {
+                        "sourcetype": "geojson",
+                        "source": {"type": "FeatureCollection", "features": features},
+                        "type": "fill",
+                        "color": colour,
+                        "opacity": 0.75,
+                        "below": "traces",
+                    }
+                )
+    return layers
+
+
+def _hover_text(value: str, limit: int | None = None) -> str:
+    # Plotly renders a few HTML tags in hover labels; escaping shows data as text.
+    text = str(value)
+    if limit and len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return html.escape(text, quote=False)
+
+
+def map_figure(
+    view: ViewState,
+    store: InMemoryEventStore,
+    result: QueryResult,
+    *,
+    countries_source,
+    admin1_source,
+    territory: list[dict] | None = None,
+    selected_ids: tuple[str, ...] = (),
+    scale: float = 1.0,
+    width_px: int = 760,
+    height_px: int = 560,
+    notes: tuple[str, ...] = (),
+) -> go.Figure:
+    """The map in the view's mode.  `scale` enlarges markers and lines (presentation, export)."""
+    colours = THEMES[view.theme]
+    figure = go.Figure()
+    extra_notes = list(notes)
+    if view.mode == "choropleth":
+        _add_choropleth(figure, store, result, admin1_source, view.theme)
+        country_level = store.country_level_count(result)
+        if country_level:
+            extra_notes.append(f"{country_level:,} country-level event(s) are counted in no region.")
+    elif view.mode == "density":
+        cells, size = store.grid_counts(result, DENSITY_MAX_CELLS)
+        figure.add_trace(
+            go.Densitymap(
+                lat=cells["latitude"],
+                lon=cells["longitude"],
+                z=cells["count"],
+                radius=max(8, int(14 * scale)),
+                colorscale="YlOrRd",
+                colorbar={"title": {"text": "events"}, "thickness": 14},
+                hovertemplate="%{z} events<extra></extra>",
+                name="density",
+            )
+        )
+        extra_notes.append(f"Events counted in {size:g}° cells.")
+    else:
+        shown = _add_points(figure, store, result, selected_ids, scale)
+        if shown < result.count:
+            extra_notes.append(
+                f"Showing the {shown:,} most recent of {result.count:,} matching events. "
+                "Narrow the filters, or use the Regions or Density view to see all."
+            )
+    if result.count == 0:
+        extra_notes.append("No events match these filters.")
+
+    if view.center_lat is not None and view.zoom is not None:
+        centre_lat, centre_lon, zoom = view.center_lat, view.center_lon, view.zoom
+    else:
+        centre_lat, centre_lon, zoom = fit_map_view(store.longitude, store.latitude, width_px, height_px)
+    figure.update_layout(
+        map={
+            "style": "white-bg",
+            "center": {"lat": centre_lat, "lon": centre_lon},
+            "zoom": zoom,
+            "layers": (territory or []) + boundary_layers(countries_source, admin1_source, view.theme, scale),
+        },
+        paper_bgcolor=colours["water"],
+        plot_bgcolor=colours["water"],
+        margin={"l": 0, "r": 0, "t": 0, "b": 0},
+        font={"family": FONT, "color": colours["text"], "size": int(14 * scale)},
+        legend={
+            "bgcolor": colours["paper"],
+            "bordercolor": colours["muted"],
+            "borderwidth": 1,
+            "x": 0.01,
+            "y": 0.99,
+            "xanchor": "left",
+            "yanchor": "top",
+            "font": {"size": int(14 * scale)},
+            "itemsizing": "constant",
+        },
+        showlegend=view.mode == "points",
+        hoverlabel={"font": {"size": int(14 * scale), "family": FONT}, "align": "left"},
+        # Keeps the user's pan and zoom while filters and playback change the data.
+        uirevision="map",
+    )
+    for index, text in enumerate(extra_notes):
+        figure.add_annotation(
+            text=_hover_text(text),
+            xref="paper",
+            yref="paper",
+            x=0.99,
+            y=0.02 + 0.07 * index,
+            xanchor="right",
+            yanchor="bottom",
+            showarrow=False,
+            bgcolor=colours["paper"],
+            bordercolor=colours["muted"],
+            borderwidth=1,
+            borderpad=6,
+            font={"size": int(14 * scale), "color": colours["text"]},
+        )
+    return figure
+
+
+def _add_points(figure, store, result, selected_ids, scale) -> int:
+    points = store.points(result, POINT_CAP)
+    custom_types = store.custom_types
+    for event_type in store.type.categories:
+        rows = points[points["event_type"] == event_type]
+        if rows.empty:
+            continue
+        sizes = np.array([PRECISION_STYLE.get(p, PRECISION_STYLE["town"])[0] for p in rows["geo_precision"]]) * scale
+        opacity = [PRECISION_STYLE.get(p, PRECISION_STYLE["town"])[1] for p in rows["geo_precision"]]
+        region = np.where(rows["admin1_name"] != "", rows["admin1_name"], rows["country_code"])
+        custom = np.column_stack(
+            [
+                rows["event_id"],
+                rows["day"],
+                [_hover_text(s) for s in rows["sub_event_type"]],
+                [_hover_text(s) for s in rows["place"]],
+                [_hover_text(s) for s in region],
+                [_hover_text(s, HOVER_SUMMARY_CHARS) for s in rows["summary"]],
+                rows["geo_precision"],
+            ]
+        )
+        figure.add_trace(
+            go.Scattermap(
+                lat=rows["latitude"].round(4),
+                lon=rows["longitude"].round(4),
+                mode="markers",
+                marker={"size": sizes.round(1), "color": type_colour(event_type, custom_types), "opacity": opacity},
+                name=_hover_text(event_type),
+                customdata=custom,
+                hovertemplate=(
+                    "<b>%{customdata[1]}</b>  " + _hover_text(event_type) + ": %{customdata[2]}<br>"
+                    "%{customdata[3]}, %{customdata[4]} (precision: %{customdata[6]})<br>"
+                    "%{customdata[5]}<extra></extra>"
+                ),
+            )
+        )
+    if selected_ids:
+        chosen = points[points["event_id"].isin(selected_ids)]
+        figure.add_trace(
+            go.Scattermap(
+                lat=chosen["latitude"],
+                lon=chosen["longitude"],
+                mode="markers",
+                marker={"size": 26 * scale, "color": "#000000", "opacity": 0.9},
+                name="selected",
+                hoverinfo="skip",
+                showlegend=False,
+            )
+        )
+        # Draw the ring beneath the event markers so the colour stays visible.
+        figure.data = (figure.data[-1],) + figure.data[:-1]
+    _add_precision_legend(figure, store, scale)
+    return len(points)
+
+
+def _add_precision_legend(figure, store, scale):
+    """Legend entries that explain marker size (no data, legend only)."""
+    for precision in store.precision_order():
+        size, opacity = PRECISION_STYLE[precision]
+        figure.add_trace(
+            go.Scattermap(
+                lat=[None],
+                lon=[None],
+                mode="markers",
+                marker={"size": min(size, 24) * scale, "color": "#777777", "opacity": max(opacity, 0.35)},
+                name=f"{precision}: {GEO_PRECISION_DESCRIPTIONS[precision]}",
+                legendgroup="precision",
+                legendgrouptitle={"text": "Location precision"},
+                hoverinfo="skip",
+            )
+        )
+
+
+def _add_choropleth(figure, store, result, admin1_source, theme):
+    counts = store.counts_by_region(result)
+    names = store.frame.drop_duplicates("admin1_code").set_index("admin1_code")["admin1_name"]
+    figure.add_trace(
+        go.Choroplethmap(
+            geojson=admin1_source,
+            featureidkey="properties.admin1_code",
+            locations=counts["admin1_code"],
+            z=counts["count"],
+            customdata=np.column_stack([counts["admin1_code"], [_hover_text(names.get(c, c)) for c in counts["admin1_code"]]])
+            if len(counts)
+            else None,
+            # OrRd from zero: a region with one event is still clearly shaded.
+            colorscale="OrRd",
+            zmin=0,
+            marker={"opacity": 0.85, "line": {"width": 0.6, "color": THEMES[theme]["border"]}},
+            colorbar={"title": {"text": "events"}, "thickness": 14, "tickformat": ",d"},
+            hovertemplate="%{customdata[1]} (%{customdata[0]}): %{z} events<extra></extra>",
+            name="events per region",
+        )
+    )
+
+
+def timeline_figure(view: ViewState, store: InMemoryEventStore, result: QueryResult, scale: float = 1.0) -> go.Figure:
+    """Events per day stacked by type, over all the data's days; the chosen range is shaded.
+
+    `result` is the query without the date filter, so the bars show what the
+    range could be moved to; brushing the chart sets the range.
+    """
+    colours = THEMES[view.theme]
+    counts = store.counts_by_day_and_type(result)
+    figure = go.Figure()
+    for event_type in store.type.categories:
+        rows = counts[counts["event_type"] == event_type]
+        if rows.empty:
+            continue
+        figure.add_trace(
+            go.Bar(
+                x=rows["day"],
+                y=rows["count"],
+                name=_hover_text(event_type),
+                marker={"color": type_colour(event_type, store.custom_types), "line": {"width": 0}},
+                hovertemplate="%{x|%d %b %Y}: %{y} " + _hover_text(event_type) + "<extra></extra>",
+                showlegend=False,
+            )
+        )
+    first, last = store.bounds.first_day, store.bounds.last_day
+    start, end = view.date_from or first, view.date_to or last
+    figure.add_vrect(
+        x0=dt.datetime.combine(start, dt.time()) - dt.timedelta(hours=12),
+        x1=dt.datetime.combine(end, dt.time()) + dt.timedelta(hours=12),
+        fillcolor=colours["muted"],
+        opacity=0.15,
+        line_width=0,
+        layer="below",
+    )
+    figure.update_layout(
+        barmode="stack",
+        bargap=0.1,
+        dragmode="select",
+        selectdirection="h",
+        margin={"l": 50, "r": 10, "t": 8, "b": 30},
+        paper_bgcolor=colours["paper"],
+        plot_bgcolor=colours["paper"],
+        font={"family": FONT, "color": colours["text"], "size": int(13 * scale)},
+        xaxis={
+            "type": "date",
+            "range": [
+                dt.datetime.combine(first, dt.time()) - dt.timedelta(days=1),
+                dt.datetime.combine(last, dt.time()) + dt.timedelta(days=1),
+            ],
+            "gridcolor": colours["grid"],
+            "fixedrange": True,
+        },
+        yaxis={"title": {"text": "events/day"}, "gridcolor": colours["grid"], "fixedrange": True, "rangemode": "tozero"},
+        uirevision="timeline",
+    )
+    return figure
+
+
+def describe_view(view: ViewState, store: InMemoryEventStore, count: int) -> str:
+    """The filters in plain words, for the summary line, titles and exports."""
+    first, last = view.date_from or store.bounds.first_day, view.date_to or store.bounds.last_day
+    dates = first.strftime("%-d %b %Y") if first == last else f"{first.strftime('%-d %b %Y')} – {last.strftime('%-d %b %Y')}"
+    if view.types is None or set(view.types) >= set(store.bounds.types):
+        kinds = "all event types"
+    elif not view.types:
+        kinds = "no event types"
+    else:
+        kinds = ", ".join(t for t in store.bounds.types if t in view.types)
+    parts = [f"{count:,} of {store.total:,} events", dates, kinds]
+    if view.sub_types:
+        parts.append("sub-types: " + ", ".join(view.sub_types))
+    if view.countries:
+        parts.append("in " + ", ".join(view.countries))
+    if view.regions:
+        names = store.frame.drop_duplicates("admin1_code").set_index("admin1_code")["admin1_name"]
+        parts.append("regions: " + ", ".join(f"{names.get(c, c)} ({c})" for c in view.regions))
+    if view.actors:
+        parts.append("actors: " + ", ".join(view.actors))
+    if view.text.strip():
+        parts.append(f'text "{view.text.strip()}"')
+    if view.territory_position:
+        parts.append(f"{view.territory_position} the control line")
+    return " · ".join(parts)

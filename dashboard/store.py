@@ -1,0 +1,261 @@
+"""The event store: query by view, aggregate by day, region or grid, fetch one record.
+
+`EventStore` is the interface the app, CLI and exporter use; the in-memory
+implementation below is the embedded default.  Pandas stays behind it: a team
+that outgrows one machine can put the events in PostGIS and implement the
+same few methods.  Built once at start and read-only afterwards, so every
+worker process answers alike.
+
+Filtering a million events by view must take milliseconds, so the columns a
+filter touches are turned once into integer codes (days since 1970, category
+codes), and each filter is a lookup table indexed by those codes.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .schema import GEO_PRECISIONS, TYPE_COLOURS
+from .view import DataBounds, ViewState
+
+EPOCH = np.datetime64("1970-01-01", "D")
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    view: ViewState
+    rows: np.ndarray  # positions of the matching events, in store order
+    total: int  # events in the store
+
+    @property
+    def count(self) -> int:
+        return len(self.rows)
+
+
+class EventStore(Protocol):
+    bounds: DataBounds
+    total: int
+
+    def query(self, view: ViewState, ignore_dates: bool = False) -> QueryResult: ...
+    def counts_by_day_and_type(self, result: QueryResult) -> pd.DataFrame: ...
+    def counts_by_region(self, result: QueryResult) -> pd.DataFrame: ...
+    def counts_by_type(self, result: QueryResult) -> dict[str, int]: ...
+    def points(self, result: QueryResult, cap: int) -> pd.DataFrame: ...
+    def grid_counts(self, result: QueryResult, max_cells: int) -> tuple[pd.DataFrame, float]: ...
+    def records(self, result: QueryResult, limit: int | None = None) -> pd.DataFrame: ...
+    def record(self, event_id: str) -> dict | None: ...
+
+
+class _Codes:
+    """A text column as integer codes plus its sorted categories."""
+
+    def __init__(self, values: pd.Series):
+        codes, categories = pd.factorize(values.astype(str), sort=True)
+        self.codes = codes.astype(np.int32)
+        self.categories = [str(c) for c in categories]
+        self.position = {c: i for i, c in enumerate(self.categories)}
+
+    def allowed(self, wanted) -> np.ndarray:
+        table = np.zeros(len(self.categories) + 1, dtype=bool)  # +1: code -1 never allowed
+        for value in wanted:
+            if value in self.position:
+                table[self.position[value]] = True
+        return table[self.codes]
+
+
+class InMemoryEventStore:
+    def __init__(self, events: pd.DataFrame, custom_types: list[str] | None = None):
+        self.frame = events.reset_index(drop=True)
+        self.total = len(self.frame)
+        days = self.frame["event_date"].to_numpy().astype("datetime64[D]")
+        self.day = (days - EPOCH).astype(np.int32)
+        self.type = _Codes(self.frame["event_type"])
+        self.sub_type = _Codes(self.frame["event_type"] + "\x1f" + self.frame["sub_event_type"])
+        self.country = _Codes(self.frame["country_code"])
+        self.region = _Codes(self.frame["admin1_code"])
+        self.actor1 = _Codes(self.frame["actor1"])
+        self.actor2 = _Codes(self.frame["actor2"])
+        self.precision = _Codes(self.frame["geo_precision"])
+        self.latitude = self.frame["latitude"].to_numpy(dtype=np.float32)
+        self.longitude = self.frame["longitude"].to_numpy(dtype=np.float32)
+        # Free text searches place, summary and actors, case-insensitively.
+        searchable = (
+            self.frame["place"] + " \x1f " + self.frame["summary"] + " \x1f " + self.frame["actor1"] + " \x1f " + self.frame["actor2"]
+        )
+        self.search_text = pa.array(searchable.astype(str).str.lower(), type=pa.large_string())
+        self.id_position = pd.Index(self.frame["event_id"])
+        self.custom_types = list(custom_types or sorted(set(self.type.categories) - set(TYPE_COLOURS)))
+        self.territory_position = None  # set by attach_territory when a layer is loaded
+        self.bounds = self._bounds()
+
+    def _bounds(self) -> DataBounds:
+        first = EPOCH + int(self.day.min()) if self.total else np.datetime64("2025-01-01")
+        last = EPOCH + int(self.day.max()) if self.total else first
+        return DataBounds(
+            first_day=_to_date(first),
+            last_day=_to_date(last),
+            types=tuple(self.type.categories),
+            sub_types=tuple(sorted({s.split("\x1f")[1] for s in self.sub_type.categories} - {""})),
+            countries=tuple(c for c in self.country.categories if c),
+            regions=tuple(c for c in self.region.categories if c),
+            actors=frozenset(self.actor1.categories) | frozenset(self.actor2.categories),
+        )
+
+    # ---------------------------------------------------------------- query
+
+    def query(self, view: ViewState, ignore_dates: bool = False) -> QueryResult:
+        mask = np.ones(self.total, dtype=bool)
+        if not ignore_dates:
+            if view.date_from:
+                mask &= self.day >= _day_number(view.date_from)
+            if view.date_to:
+                mask &= self.day <= _day_number(view.date_to)
+        if view.types is not None:
+            mask &= self.type.allowed(view.types)
+        if view.sub_types is not None:
+            wanted = [c for c in self.sub_type.categories if c.split("\x1f")[1] in view.sub_types]
+            # Ticked types with no sub-type ticked keep all their sub-types.
+            covered = {c.split("\x1f")[0] for c in wanted}
+            wanted += [c for c in self.sub_type.categories if c.split("\x1f")[0] not in covered]
+            mask &= self.sub_type.allowed(wanted)
+        if view.countries:
+            mask &= self.country.allowed(view.countries)
+        if view.regions:
+            mask &= self.region.allowed(view.regions)
+        if view.actors:
+            mask &= self.actor1.allowed(view.actors) | self.actor2.allowed(view.actors)
+        if view.territory_position and self.territory_position is not None:
+            mask &= self.territory_position == view.territory_position
+        if view.text.strip():
+            rows = np.flatnonzero(mask)
+            hits = pc.match_substring(self.search_text.take(pa.array(rows)), view.text.strip().lower())
+            return QueryResult(view, rows[hits.to_numpy(zero_copy_only=False)], self.total)
+        return QueryResult(view, np.flatnonzero(mask), self.total)
+
+    # ----------------------------------------------------------- aggregates
+
+    def counts_by_day_and_type(self, result: QueryResult) -> pd.DataFrame:
+        """Long table day, event_type, count (only non-zero cells)."""
+        if not result.count:
+            return pd.DataFrame({"day": pd.Series([], dtype="datetime64[s]"), "event_type": [], "count": []})
+        first = int(self.day.min())
+        n_types = len(self.type.categories)
+        key = (self.day[result.rows] - first).astype(np.int64) * n_types + self.type.codes[result.rows]
+        counts = np.bincount(key)
+        cells = np.flatnonzero(counts)
+        return pd.DataFrame(
+            {
+                "day": (EPOCH + first + cells // n_types).astype("datetime64[s]"),
+                "event_type": np.asarray(self.type.categories, dtype=object)[cells % n_types],
+                "count": counts[cells],
+            }
+        )
+
+    def counts_by_region(self, result: QueryResult) -> pd.DataFrame:
+        counts = np.bincount(self.region.codes[result.rows], minlength=len(self.region.categories))
+        table = pd.DataFrame({"admin1_code": self.region.categories, "count": counts})
+        return table[(table["admin1_code"] != "") & (table["count"] > 0)].reset_index(drop=True)
+
+    def counts_by_type(self, result: QueryResult) -> dict[str, int]:
+        counts = np.bincount(self.type.codes[result.rows], minlength=len(self.type.categories))
+        return {t: int(c) for t, c in zip(self.type.categories, counts)}
+
+    def counts_by_sub_type(self, result: QueryResult) -> dict[tuple[str, str], int]:
+        counts = np.bincount(self.sub_type.codes[result.rows], minlength=len(self.sub_type.categories))
+        return {tuple(c.split("\x1f")): int(n) for c, n in zip(self.sub_type.categories, counts)}
+
+    def country_level_count(self, result: QueryResult) -> int:
+        code = self.precision.position.get("country")
+        return 0 if code is None else int((self.precision.codes[result.rows] == code).sum())
+
+    def points(self, result: QueryResult, cap: int) -> pd.DataFrame:
+        """At most `cap` events for the map, the most recent first; coordinates float32."""
+        rows = result.rows
+        if len(rows) > cap:
+            newest = np.argpartition(self.day[rows], len(rows) - cap)[len(rows) - cap :]
+            rows = np.sort(rows[newest])
+        frame = self.frame
+        return pd.DataFrame(
+            {
+                "event_id": frame["event_id"].to_numpy()[rows],
+                "day": (EPOCH + self.day[rows]).astype(str),
+                "event_type": frame["event_type"].to_numpy()[rows],
+                "sub_event_type": frame["sub_event_type"].to_numpy()[rows],
+                "place": frame["place"].to_numpy()[rows],
+                "admin1_name": frame["admin1_name"].to_numpy()[rows],
+                "country_code": frame["country_code"].to_numpy()[rows],
+                "summary": frame["summary"].to_numpy()[rows],
+                "geo_precision": frame["geo_precision"].to_numpy()[rows],
+                "latitude": self.latitude[rows],
+                "longitude": self.longitude[rows],
+            }
+        )
+
+    def grid_counts(self, result: QueryResult, max_cells: int = 20_000) -> tuple[pd.DataFrame, float]:
+        """Events counted per grid cell (cell centres); the cell grows until at most max_cells are occupied."""
+        size = 0.05
+        lat, lon = self.latitude[result.rows], self.longitude[result.rows]
+        while True:
+            rows_ = np.floor((lat + 90) / size).astype(np.int64)
+            cols = np.floor((lon + 180) / size).astype(np.int64)
+            width = int(np.ceil(360 / size)) + 1
+            counts = np.bincount(rows_ * width + cols) if len(rows_) else np.zeros(0, dtype=np.int64)
+            cells = np.flatnonzero(counts)
+            if len(cells) <= max_cells:
+                break
+            size *= 2
+        return (
+            pd.DataFrame(
+                {
+                    "latitude": ((cells // width + 0.5) * size - 90).astype(np.float32),
+                    "longitude": ((cells % width + 0.5) * size - 180).astype(np.float32),
+                    "count": counts[cells],
+                }
+            ),
+            size,
+        )
+
+    # --------------------------------------------------------------- records
+
+    def records(self, result: QueryResult, limit: int | None = None) -> pd.DataFrame:
+        """The matching events, newest first, all columns (limit: the first N)."""
+        order = result.rows[np.argsort(-self.day[result.rows], kind="stable")]
+        if limit is not None:
+            order = order[:limit]
+        return self.frame.iloc[order]
+
+    def record(self, event_id: str) -> dict | None:
+        if event_id not in self.id_position:
+            return None
+        position = self.id_position.get_loc(event_id)
+        if not isinstance(position, (int, np.integer)):
+            return None
+        row = self.frame.iloc[int(position)]
+        return {k: _plain(v) for k, v in row.items()}
+
+    def precision_order(self) -> list[str]:
+        return [p for p in GEO_PRECISIONS if p in self.precision.position]
+
+
+def _day_number(day: dt.date) -> int:
+    return int((np.datetime64(day, "D") - EPOCH).astype(int))
+
+
+def _to_date(value: np.datetime64) -> dt.date:
+    return pd.Timestamp(value).date()
+
+
+def _plain(value):
+    if isinstance(value, pd.Timestamp):
+        return value.date().isoformat()
+    if value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    if isinstance(value, np.generic):
+        return value.item()
+    return value

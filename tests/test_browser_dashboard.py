@@ -1,0 +1,164 @@
+"""What analysts see, in a real headless Chromium against `python -m dashboard`."""
+from __future__ import annotations
+
+import csv
+import re
+from urllib.parse import urlparse
+
+import pytest
+from selenium.common.exceptions import NoAlertPresentException
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import WebDriverWait
+
+from conftest import ROOT, DashboardServer, requested_urls
+
+ARTICLE = ROOT / "data" / "events" / "article_events.csv"
+DRONE_IDS = {"RFERL-20250121-03", "RFERL-20250121-06", "RFERL-20250121-07", "RFERL-20250121-08"}
+AIRPORT_IDS = {"RFERL-20250121-04", "RFERL-20250121-05"}
+HOSTILE = "<img src=x onerror=alert(1)>"
+
+
+def wait_for(driver, condition, timeout=30, message=""):
+    return WebDriverWait(driver, timeout).until(lambda d: condition(d), message)
+
+
+def count_text(driver) -> str:
+    return driver.find_element(By.ID, "count").text
+
+
+def wait_for_count(driver, expected: str):
+    wait_for(driver, lambda d: count_text(d) == expected, message=f"count never became {expected!r} (was {count_text(driver)!r})")
+
+
+def map_traces(driver) -> list[dict]:
+    """The traces Plotly drew in the map: type, name, event ids, region codes."""
+    return driver.execute_script(
+        """
+        const gd = document.querySelector('#map .js-plotly-plot');
+        if (!gd || !gd._fullData) return [];
+        // _fullData: Plotly's decoded arrays (the figure sends numbers as typed arrays).
+        return gd._fullData.map(t => ({type: t.type, name: t.name,
+            ids: (t.customdata || []).map(c => Array.isArray(c) ? c[0] : c),
+            locations: Array.from(t.locations || []), z: Array.from(t.z || [])}));
+        """
+    )
+
+
+def ids_on_map(driver) -> set[str]:
+    return {i for trace in map_traces(driver) if trace["type"] == "scattermap" for i in trace["ids"] if i}
+
+
+def open_page(driver, url):
+    driver.get(url)
+    wait_for(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#map .maplibregl-canvas"), message="map canvas never drawn")
+    wait_for(driver, lambda d: re.match(r"\d+ of \d+ events", count_text(d)), message="no event count")
+
+
+def no_alert_opened(driver) -> bool:
+    try:
+        driver.switch_to.alert
+    except NoAlertPresentException:
+        return True
+    return False
+
+
+def test_page_loads_with_every_article_event_on_the_map(server, browser, artifacts):
+    open_page(browser, server.url + "/")
+    wait_for_count(browser, "12 of 12 events")
+    with open(ARTICLE, encoding="utf-8") as handle:
+        bundled = {row["event_id"] for row in csv.DictReader(handle)}
+    wait_for(browser, lambda d: ids_on_map(d) == bundled, message="map does not show every event")
+    browser.save_screenshot(str(artifacts / "dashboard.png"))
+
+
+def test_unticking_explosions_removes_the_drone_events_but_not_the_airport_closures(server, browser):
+    open_page(browser, server.url + "/")
+    wait_for_count(browser, "12 of 12 events")
+    box = browser.find_element(By.XPATH, "//div[@id='types']//label[contains(., 'Explosions/Remote violence')]//input")
+    box.click()
+    wait_for_count(browser, "7 of 12 events")
+    wait_for(browser, lambda d: not (ids_on_map(d) & DRONE_IDS), message="drone events still on the map")
+    assert AIRPORT_IDS <= ids_on_map(browser)
+    assert "type=" in browser.current_url  # the filter is in the shareable URL
+
+
+def test_date_range_of_one_day_shows_the_first_liski_fire_only(server, browser):
+    open_page(browser, server.url + "/")
+    wait_for_count(browser, "12 of 12 events")
+    for element_id, count_after in (("date-to", "2 of 12 events"), ("date-from", "1 of 12 events")):
+        field = browser.find_element(By.ID, element_id)
+        field.send_keys("01/16/2025")  # en-US date input: month/day/year, as a user types it
+        field.send_keys(Keys.TAB)
+        wait_for_count(browser, count_after)
+    on_map = ids_on_map(browser)
+    assert "RFERL-20250121-06" in on_map and "RFERL-20250121-07" not in on_map
+    assert "from=2025-01-16" in browser.current_url and "to=2025-01-16" in browser.current_url
+
+
+def test_choropleth_shades_donetsk_and_leaves_lviv_unshaded(server, browser, artifacts):
+    open_page(browser, server.url + "/")
+    browser.find_element(By.XPATH, "//div[@id='mode']//label[contains(., 'Regions')]//input").click()
+    wait_for(browser, lambda d: any(t["type"] == "choroplethmap" for t in map_traces(d)), message="no choropleth drawn")
+    choropleth = next(t for t in map_traces(browser) if t["type"] == "choroplethmap")
+    counts = dict(zip(choropleth["locations"], choropleth["z"]))
+    assert counts.get("UA-14", 0) >= 3  # Pokrovsk x2 and Lyman
+    assert "UA-46" not in counts  # Lviv: no events, no shade
+    browser.save_screenshot(str(artifacts / "dashboard-choropleth.png"))
+
+
+def test_clicking_a_region_narrows_the_filter_to_it(server, browser):
+    open_page(browser, server.url + "/?mode=choropleth")
+    wait_for(browser, lambda d: any(t["type"] == "choroplethmap" for t in map_traces(d)))
+    # Plotly's click on a region: send the event as the map would.
+    browser.execute_script(
+        """
+        const gd = document.querySelector('#map .js-plotly-plot');
+        gd.emit('plotly_click', {points: [{location: 'UA-14', curveNumber: 0, pointNumber: 0}]});
+        """
+    )
+    wait_for_count(browser, "3 of 12 events")
+    assert "region=UA-14" in browser.current_url
+
+
+@pytest.fixture(scope="module")
+def hostile_server(tmp_path_factory, cache_dir):
+    folder = tmp_path_factory.mktemp("hostile")
+    path = folder / "hostile.csv"
+    with open(ARTICLE, encoding="utf-8") as source, open(path, "w", encoding="utf-8", newline="") as target:
+        rows = list(csv.DictReader(source))
+        writer = csv.DictWriter(target, rows[0].keys(), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        hostile = dict(rows[0], event_id="HOSTILE-1", summary=HOSTILE, place="Pokrovsk", event_date="2025-01-22")
+        writer.writerow(hostile)
+    running = DashboardServer("--data", str(path), cache_dir=cache_dir)
+    yield running
+    running.stop()
+
+
+def test_hostile_summary_is_shown_as_text_and_runs_nothing(hostile_server, browser):
+    open_page(browser, hostile_server.url + "/")
+    wait_for_count(browser, "13 of 13 events")
+    wait_for(browser, lambda d: HOSTILE in d.find_element(By.ID, "table").text, message="summary not in the table as text")
+    # Open its record: the detail panel shows the characters, not an image.
+    row = browser.find_element(By.XPATH, "//div[@id='table']//div[@role='row'][.//div[contains(., 'onerror')]]//div[@col-id='summary']")
+    row.click()
+    wait_for(browser, lambda d: HOSTILE in d.find_element(By.ID, "detail").text, message="detail panel lacks the text")
+    assert not browser.find_elements(By.CSS_SELECTOR, "#detail img, #table img")
+    assert no_alert_opened(browser)
+
+
+def test_every_request_stays_on_the_origin_and_the_console_is_clean(server, browser):
+    browser.get_log("performance")  # drop entries from earlier pages
+    browser.get_log("browser")
+    open_page(browser, server.url + "/")
+    wait_for_count(browser, "12 of 12 events")
+    browser.find_element(By.XPATH, "//div[@id='mode']//label[contains(., 'Density')]//input").click()
+    wait_for(browser, lambda d: any(t["type"] == "densitymap" for t in map_traces(d)))
+    browser.implicitly_wait(0)
+    origin = urlparse(server.url).netloc
+    outside = [u for u in requested_urls(browser) if not u.startswith(("data:", "blob:")) and urlparse(u).netloc != origin]
+    assert outside == []
+    errors = [entry["message"] for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
+    assert errors == []
