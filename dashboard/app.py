@@ -17,34 +17,35 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+import base64
+
 import dash
-import dash_ag_grid as dag
 import numpy as np
 from dash import Input, Output, State, ctx, dcc, html, no_update
 from flask import abort, send_file
 
 from . import figures
-from .boundaries import ATTRIBUTION, COUNTRIES_PATH, ADMIN1_PATH
-from .prepare import PreparedEvents, prepare_events
+from .boundaries import ADMIN1_PATH, COUNTRIES_PATH
+from .layout import TABLE_COLUMNS, build_layout, detail_placeholder
 from .load import events_to_csv, parse_mapping
+from .prepare import PreparedEvents, prepare_events
+from .saved_views import SavedViewsError, delete_view, import_views, read_views, save_view, views_file_for
 from .schema import type_colour
 from .store import InMemoryEventStore
-from .view import DEFAULT_VIEW, MAP_MODES, ViewState, fit_view_to_data, view_from_query, view_to_query
+from .view import (
+    DEFAULT_VIEW,
+    MAP_MODES,
+    ViewState,
+    fit_view_to_data,
+    playback_start,
+    step_range,
+    view_from_query,
+    view_to_query,
+)
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 TABLE_LIMIT = 1_000  # rows sent to the table; the CSV download has them all
 GEO_URLS = {"countries": "/geo/countries.geojson", "admin1": "/geo/admin1.geojson"}
-TABLE_COLUMNS = [
-    ("event_date", "Date", 110),
-    ("event_type", "Type", 170),
-    ("sub_event_type", "Sub-type", 170),
-    ("place", "Place", 120),
-    ("admin1_name", "Region", 140),
-    ("country_code", "Country", 90),
-    ("actor1", "Actor 1", 180),
-    ("summary", "Summary", 420),
-    ("source_name", "Source", 260),
-]
 
 
 @dataclass
@@ -55,6 +56,7 @@ class DashboardData:
     prepared: PreparedEvents
     territory: object | None = None  # territory.TerritoryLayer
     data_label: str = ""
+    views_path: Path | None = None  # saved views, beside the data
 
 
 def load_dashboard_data(data=None, territory=None, fmt="auto", mapping=None, encoding="utf-8") -> DashboardData:
@@ -68,178 +70,8 @@ def load_dashboard_data(data=None, territory=None, fmt="auto", mapping=None, enc
         days = store.frame["event_date"].to_numpy().astype("datetime64[D]")
         store.territory_position = classify_points(layer, days, store.longitude, store.latitude)
     label = ", ".join(Path(r.source).name for r in prepared.reports)
-    return DashboardData(store, prepared, layer, label)
-
-
-# ------------------------------------------------------------------ layout
-
-
-def _day_marks(first: dt.date, last: dt.date) -> dict:
-    days = (last - first).days
-    step = next(s for s in (1, 2, 7, 14, 30, 61, 91, 182, 365, 730, 10_000) if days / s <= 8)
-    marks = {}
-    for offset in range(0, days + 1, step):
-        day = first + dt.timedelta(days=offset)
-        marks[offset] = day.strftime("%-d %b" if days < 300 else "%b %Y")
-    marks[days] = last.strftime("%-d %b %Y")
-    return marks
-
-
-def build_layout(data: DashboardData):
-    store = data.store
-    bounds = store.bounds
-    n_days = (bounds.last_day - bounds.first_day).days
-    control = lambda label, *children, **kw: html.Div([html.Label(label, className="control-label", **kw), *children], className="control")  # noqa: E731
-    sidebar = html.Aside(
-        [
-            control(
-                "Dates",
-                html.Div(
-                    [
-                        dcc.Input(id="date-from", type="date", min=str(bounds.first_day), max=str(bounds.last_day)),
-                        html.Span("to", className="to"),
-                        dcc.Input(id="date-to", type="date", min=str(bounds.first_day), max=str(bounds.last_day)),
-                    ],
-                    className="date-inputs",
-                ),
-                dcc.RangeSlider(
-                    id="date-slider",
-                    min=0,
-                    max=max(n_days, 1),
-                    step=1,
-                    value=[0, max(n_days, 1)],
-                    marks=_day_marks(bounds.first_day, bounds.last_day),
-                    allowCross=False,
-                    updatemode="mouseup",
-                ),
-            ),
-            control("Event type", dcc.Checklist(id="types", options=[], value=list(bounds.types), className="checklist")),
-            html.Details(
-                [
-                    html.Summary("Sub-types"),
-                    dcc.Checklist(id="sub-types", options=[], value=list(bounds.sub_types), className="checklist small"),
-                ],
-                className="control",
-            ),
-            control(
-                "Country",
-                dcc.Dropdown(
-                    id="countries", options=[{"label": c, "value": c} for c in bounds.countries], multi=True, placeholder="Any country"
-                ),
-            ),
-            control("Region (admin-1)", dcc.Dropdown(id="regions", options=_region_options(store), multi=True, placeholder="Any region")),
-            control(
-                "Actor",
-                dcc.Dropdown(id="actors", options=sorted(a for a in bounds.actors if a), multi=True, placeholder="Any actor"),
-            ),
-            control("Search place and summary", dcc.Input(id="text", type="search", debounce=True, placeholder="e.g. oil depot")),
-            html.Div(
-                [
-                    control(
-                        "Events against the control line",
-                        dcc.RadioItems(
-                            id="territory-position",
-                            options=[
-                                {"label": "all", "value": ""},
-                                {"label": "inside", "value": "inside"},
-                                {"label": "outside", "value": "outside"},
-                            ],
-                            value="",
-                            inline=True,
-                        ),
-                    ),
-                    dcc.Checklist(id="territory-shown", options=[{"label": "Show control layer", "value": "on"}], value=["on"]),
-                ],
-                hidden=data.territory is None,
-            ),
-            html.Button("Reset filters", id="reset", className="button"),
-        ],
-        className="sidebar",
-    )
-    header = html.Header(
-        [
-            html.Div(
-                [
-                    html.H1("Conflict events", id="title"),
-                    html.P(id="summary", className="summary"),
-                ],
-                className="title-block",
-            ),
-            html.Div(
-                [
-                    html.Span(id="count", className="count"),
-                    dcc.RadioItems(
-                        id="mode",
-                        options=[{"label": "Points", "value": "points"}, {"label": "Regions", "value": "choropleth"}, {"label": "Density", "value": "density"}],
-                        value="points",
-                        inline=True,
-                        className="mode",
-                    ),
-                    dcc.RadioItems(id="theme", options=[{"label": "Light", "value": "light"}, {"label": "Dark", "value": "dark"}], value="light", inline=True, className="theme"),
-                    dcc.Checklist(id="present", options=[{"label": "Presentation", "value": "on"}], value=[], className="present"),
-                    dcc.Clipboard(id="copy-link", title="Copy a link to this view", className="copy-link"),
-                ],
-                className="header-controls operator",
-            ),
-        ],
-        className="header",
-    )
-    main = html.Main(
-        [
-            html.Div(id="notices", role="status", className="notices"),
-            html.Div(
-                [
-                    dcc.Graph(
-                        id="map",
-                        config={"displaylogo": False, "scrollZoom": True, "modeBarButtonsToRemove": ["toImage"]},
-                        className="map",
-                    ),
-                    html.Aside(id="detail", className="detail", children=_detail_placeholder()),
-                ],
-                className="map-row",
-            ),
-            html.P(id="map-legend-note", className="attribution", children=f"{ATTRIBUTION}. Events: {data.data_label}."),
-            dcc.Graph(id="timeline", config={"displayModeBar": False}, className="timeline"),
-            html.Div(
-                [
-                    html.Span(id="table-note", className="table-note"),
-                    html.Button("Download CSV", id="download-button", className="button"),
-                    dcc.Download(id="download"),
-                ],
-                className="table-bar operator",
-            ),
-            dag.AgGrid(
-                id="table",
-                columnDefs=[{"field": f, "headerName": h, "width": w, "tooltipField": f if f == "summary" else None} for f, h, w in TABLE_COLUMNS],
-                rowData=[],
-                getRowId="params.data.event_id",
-                defaultColDef={"sortable": True, "resizable": True, "filter": False},
-                dashGridOptions={"pagination": True, "paginationPageSize": 10, "rowSelection": {"mode": "multiRow", "enableClickSelection": True, "checkboxes": False, "headerCheckbox": False}},
-                className="ag-theme-quartz table operator",
-                style={"height": "420px"},
-            ),
-        ],
-        className="main",
-    )
-    return html.Div(
-        [
-            dcc.Location(id="url", refresh=False),
-            dcc.Store(id="view"),
-            header,
-            html.Div([sidebar, main], className="body"),
-        ],
-        id="root",
-        className="root theme-light",
-    )
-
-
-def _region_options(store):
-    names = store.frame.drop_duplicates("admin1_code").set_index("admin1_code")["admin1_name"]
-    return [{"label": f"{names.get(c, c)} ({c})", "value": c} for c in store.bounds.regions]
-
-
-def _detail_placeholder():
-    return [html.H2("Event record"), html.P("Click an event on the map, or a row in the table, to read its record and source.", className="muted")]
+    views_path = views_file_for([r.source for r in prepared.reports])
+    return DashboardData(store, prepared, layer, label, views_path)
 
 
 # -------------------------------------------------------------- callbacks
@@ -369,7 +201,7 @@ def _table_rows(records) -> list[dict]:
 def detail_panel(record: dict | None):
     """Every field of one event, as text; the source link only for http(s) URLs."""
     if not record:
-        return _detail_placeholder()
+        return detail_placeholder()
     rows = []
     for key, value in record.items():
         rows.append(html.Dt(key.replace("_", " ")))
@@ -378,6 +210,121 @@ def detail_panel(record: dict | None):
         else:
             rows.append(html.Dd(str(value) if value not in (None, "") else "—"))
     return [html.H2("Event record"), html.Dl(rows, className="record")]
+
+
+
+
+def source_line(data: DashboardData, view: ViewState) -> str:
+    """Where the data comes from, for the title band."""
+    bounds = data.store.bounds
+    parts = [f"Events: {data.data_label} (to {bounds.last_day:%-d %b %Y})", "Boundaries: Natural Earth"]
+    if data.territory is not None and view.territory:
+        parts.append(f"Control line: {data.territory.name}")
+    return " · ".join(parts)
+
+
+CONTROL_IDS = [
+    ("date-from", "value"),
+    ("date-to", "value"),
+    ("date-slider", "value"),
+    ("types", "value"),
+    ("sub-types", "value"),
+    ("countries", "value"),
+    ("regions", "value"),
+    ("actors", "value"),
+    ("text", "value"),
+    ("mode", "value"),
+    ("theme", "value"),
+    ("present", "value"),
+    ("territory-shown", "value"),
+    ("territory-position", "value"),
+]
+
+
+def controls_tuple(view: ViewState, store) -> tuple:
+    controls = controls_from_view(view, store)
+    return (
+        controls["date_from"], controls["date_to"], controls["slider"], controls["types"], controls["sub_types"],
+        controls["countries"], controls["regions"], controls["actors"], controls["text"], controls["mode"],
+        controls["theme"], controls["present"], controls["territory_shown"], controls["position"],
+    )
+
+
+def next_view(store, trigger, search, controls: dict, events: dict, current_query, playing: bool, saved: dict):
+    """The controller: from what changed to (view, notices, playing, saved view to show).
+
+    A pure function of its inputs so that it is tested directly; the Dash
+    callback only unpacks and packs values.
+    """
+    notices: list[str] = []
+    bounds = store.bounds
+    current, _ = view_from_query(current_query or "")
+    if trigger is None or trigger == "url":
+        view, notices = view_from_query(search or "")
+    elif trigger == "reset":
+        view = DEFAULT_VIEW.replace(theme=current.theme, present=current.present, mode=current.mode)
+    elif trigger in ("player", "step-forward", "step-back", "play"):
+        view = current
+        if trigger == "play" and not playing:
+            playing = True
+            if view.date_to is None or view.date_to >= bounds.last_day:
+                view = playback_start(view, bounds, events["play_mode"], events["window_days"])
+        elif trigger == "play":
+            playing = False
+        else:
+            view, at_end = step_range(view, bounds, -1 if trigger == "step-back" else 1, events["play_mode"], events["window_days"])
+            if trigger == "player" and at_end:
+                playing = False
+            if trigger != "player":
+                playing = False  # a manual step pauses playback
+    elif trigger in ("saved-list", "prev-view", "next-view"):
+        options = saved.get("options") or []
+        names = [o["value"] for o in options]
+        chosen = saved.get("value")
+        if trigger != "saved-list" and names:
+            position = names.index(chosen) if chosen in names else -1
+            position = (position + (1 if trigger == "next-view" else -1)) % len(names)
+            chosen = names[position]
+        query = next((o.get("query", "") for o in saved.get("views", []) if o["name"] == chosen), None)
+        if query is None:
+            view = current
+        else:
+            view, notices = view_from_query(query)
+            view = view.replace(present=current.present or view.present)
+        saved = {**saved, "value": chosen}
+    elif trigger == "exit-present":
+        view = current.replace(present=False)
+    else:
+        values = dict(controls)
+        if trigger == "date-slider" and values.get("slider"):
+            low, high = sorted(int(x) for x in values["slider"][:2])
+            values["date_from"] = (bounds.first_day + dt.timedelta(days=low)).isoformat()
+            values["date_to"] = (bounds.first_day + dt.timedelta(days=high)).isoformat()
+        if trigger == "timeline" and events.get("timeline_selection") and events["timeline_selection"].get("range"):
+            start, end = events["timeline_selection"]["range"]["x"][:2]
+            values["date_from"], values["date_to"] = _round_day(start), _round_day(end)
+        if trigger == "map" and events.get("map_click") and values.get("mode") == "choropleth":
+            point = (events["map_click"].get("points") or [{}])[0]
+            if point.get("location"):
+                values["regions"] = [point["location"]]
+        centre = _map_centre(events.get("relayout")) if trigger == "map-relayout" else None
+        if centre is None:
+            centre = {"lat": current.center_lat, "lon": current.center_lon, "zoom": current.zoom} if current.zoom is not None else None
+        view = view_from_controls(
+            store, values["date_from"], values["date_to"], values["types"], values["sub_types"], values["countries"],
+            values["regions"], values["actors"], values["text"], values["mode"], values["theme"], values["present"],
+            values["territory_shown"], values["position"], centre,
+        )
+        if view.date_from and view.date_to and view.date_from > view.date_to:
+            view = view.replace(date_from=view.date_to, date_to=view.date_from)
+            notices.append("The start date was after the end date; they were swapped.")
+    view, fit_notices = fit_view_to_data(view, bounds)
+    # Dates at the data's ends are the default: links stay short and follow new data.
+    if view.date_from == bounds.first_day and view.date_to in (None, bounds.last_day):
+        view = view.replace(date_from=None)
+    if view.date_to == bounds.last_day and view.date_from is None:
+        view = view.replace(date_to=None)
+    return view, notices + fit_notices, playing, saved
 
 
 def create_app(data=None, territory=None, fmt="auto", mapping=None, encoding="utf-8", dashboard_data: DashboardData | None = None) -> dash.Dash:
@@ -400,120 +347,86 @@ def create_app(data=None, territory=None, fmt="auto", mapping=None, encoding="ut
             abort(404)
         return send_file(path, mimetype="application/geo+json", max_age=3600)
 
-    control_outputs = [
-        Output("date-from", "value"),
-        Output("date-to", "value"),
-        Output("date-slider", "value"),
-        Output("types", "value"),
-        Output("sub-types", "value"),
-        Output("countries", "value"),
-        Output("regions", "value"),
-        Output("actors", "value"),
-        Output("text", "value"),
-        Output("mode", "value"),
-        Output("theme", "value"),
-        Output("present", "value"),
-        Output("territory-shown", "value"),
-        Output("territory-position", "value"),
-    ]
-
     @app.callback(
-        *control_outputs,
+        *[Output(i, p) for i, p in CONTROL_IDS],
         Output("url", "search"),
         Output("view", "data"),
         Output("notices", "children"),
+        Output("player", "disabled"),
+        Output("play", "children"),
+        Output("saved-list", "value"),
         Input("url", "search"),
-        Input("date-from", "value"),
-        Input("date-to", "value"),
-        Input("date-slider", "value"),
-        Input("types", "value"),
-        Input("sub-types", "value"),
-        Input("countries", "value"),
-        Input("regions", "value"),
-        Input("actors", "value"),
-        Input("text", "value"),
-        Input("mode", "value"),
-        Input("theme", "value"),
-        Input("present", "value"),
-        Input("territory-shown", "value"),
-        Input("territory-position", "value"),
+        *[Input(i, p) for i, p in CONTROL_IDS],
         Input("timeline", "selectedData"),
         Input("map", "clickData"),
-        Input("reset", "n_clicks"),
         Input("map", "relayoutData"),
+        Input("reset", "n_clicks"),
+        Input("player", "n_intervals"),
+        Input("play", "n_clicks"),
+        Input("step-back", "n_clicks"),
+        Input("step-forward", "n_clicks"),
+        Input("exit-present", "n_clicks"),
+        Input("saved-list", "value"),
+        Input("prev-view", "n_clicks"),
+        Input("next-view", "n_clicks"),
         State("view", "data"),
+        State("player", "disabled"),
+        State("play-mode", "value"),
+        State("window-days", "value"),
+        State("saved-list", "options"),
     )
-    def sync_view(search, date_from, date_to, slider, types, sub_types, countries, regions, actors, text, mode, theme, present, territory_shown, position, timeline_selection, map_click, reset, relayout, current_query):
+    def sync_view(search, *args):
+        control_values = args[: len(CONTROL_IDS)]
+        (timeline_selection, map_click, relayout, _reset, _tick, _play, _back, _forward, _exit, saved_value, _prev, _next,
+         current_query, player_disabled, play_mode, window_days, saved_options) = args[len(CONTROL_IDS):]
         trigger = ctx.triggered_id
-        notices: list[str] = []
-        if trigger is None or trigger == "url":
-            view, notices = view_from_query(search or "")
-            if trigger == "url" and current_query is not None and (search or "").lstrip("?") == current_query:
-                return (no_update,) * (len(control_outputs) + 3)
-        elif trigger == "reset":
-            view = DEFAULT_VIEW.replace(theme=theme or "light", present=bool(present), mode=mode or "points")
-        else:
-            if trigger == "date-slider" and slider:
-                date_from = (store.bounds.first_day + dt.timedelta(days=int(slider[0]))).isoformat()
-                date_to = (store.bounds.first_day + dt.timedelta(days=int(slider[1]))).isoformat()
-            if trigger == "timeline" and timeline_selection and timeline_selection.get("range"):
-                start, end = timeline_selection["range"]["x"][:2]
-                date_from, date_to = _round_day(start), _round_day(end)
-            if trigger == "map" and map_click and mode == "choropleth":
-                point = (map_click.get("points") or [{}])[0]
-                if point.get("location"):
-                    regions = [point["location"]]
-            view = view_from_controls(store, date_from, date_to, types, sub_types, countries, regions, actors, text, mode, theme, present, territory_shown, position, _map_centre(relayout))
-            if view.date_from and view.date_to and view.date_from > view.date_to:
-                view = view.replace(date_from=view.date_to, date_to=view.date_from)
-                notices.append("The start date was after the end date; they were swapped.")
-        view, fit_notices = fit_view_to_data(view, store.bounds)
-        notices += fit_notices
-        # Dates equal to the data's ends are the default: keep links short.
-        if view.date_from == store.bounds.first_day:
-            view = view.replace(date_from=None)
-        if view.date_to == store.bounds.last_day:
-            view = view.replace(date_to=None)
+        if trigger == "map" and "relayoutData" in (ctx.triggered[0]["prop_id"] if ctx.triggered else ""):
+            trigger = "map-relayout"
+        if trigger == "map-relayout" and not _map_centre(relayout):
+            raise dash.exceptions.PreventUpdate  # a hover or resize, not a pan or zoom
+        if trigger == "url" and current_query is not None and (search or "").lstrip("?") == current_query:
+            raise dash.exceptions.PreventUpdate  # our own URL update coming back
+        if trigger == "saved-list" and not saved_value:
+            raise dash.exceptions.PreventUpdate
+        keys = ["date_from", "date_to", "slider", "types", "sub_types", "countries", "regions", "actors", "text", "mode", "theme", "present", "territory_shown", "position"]
+        saved = {"options": saved_options or [], "value": saved_value, "views": _views_or_empty(data)}
+        view, notices, playing, saved = next_view(
+            store, trigger, search, dict(zip(keys, control_values)),
+            {"timeline_selection": timeline_selection, "map_click": map_click, "relayout": relayout, "play_mode": play_mode or "day", "window_days": window_days or 7},
+            current_query, not player_disabled, saved,
+        )
         query = view_to_query(view)
-        controls = controls_from_view(view, store)
         return (
-            controls["date_from"],
-            controls["date_to"],
-            controls["slider"],
-            controls["types"],
-            controls["sub_types"],
-            controls["countries"],
-            controls["regions"],
-            controls["actors"],
-            controls["text"],
-            controls["mode"],
-            controls["theme"],
-            controls["present"],
-            controls["territory_shown"],
-            controls["position"],
+            *controls_tuple(view, store),
             ("?" + query) if query else "",
             query,
             [html.P(n, className="notice") for n in notices],
+            not playing,
+            "❚❚ Pause" if playing else "▶ Play",
+            saved.get("value") if trigger in ("saved-list", "prev-view", "next-view") else no_update,
         )
+
+    @app.callback(Output("player", "interval"), Input("speed", "value"))
+    def set_speed(milliseconds):
+        return int(milliseconds) if milliseconds in (500, 1000, 2000) else 1000
 
     @app.callback(
         Output("map", "figure"),
         Output("timeline", "figure"),
         Output("count", "children"),
         Output("summary", "children"),
+        Output("source-line", "children"),
         Output("types", "options"),
         Output("sub-types", "options"),
         Output("table", "rowData"),
         Output("table-note", "children"),
         Output("root", "className"),
-        Output("title", "children"),
         Input("view", "data"),
         Input("table", "selectedRows"),
         Input("map", "selectedData"),
     )
     def render_view(query, selected_rows, map_selection):
-        view, _ = view_from_query(query or "")
-        view, _ = fit_view_to_data(view, store.bounds)
+        view, _ = fit_view_to_data(view_from_query(query or "")[0], store.bounds)
         selected_ids = tuple(row.get("event_id") for row in selected_rows or () if isinstance(row, dict))
         map_ids = None
         if ctx.triggered_id == "map" and map_selection and map_selection.get("points"):
@@ -521,24 +434,15 @@ def create_app(data=None, territory=None, fmt="auto", mapping=None, encoding="ut
         out = render_outputs(data, view, selected_ids, map_ids)
         root_class = f"root theme-{view.theme}" + (" present" if view.present else "")
         return (
-            out["map"],
-            out["timeline"],
-            out["count"],
-            out["summary"],
-            out["type_options"],
-            out["sub_type_options"],
-            out["table"],
-            out["table_note"],
-            root_class,
-            "Conflict events" if not view.present else f"Conflict events · {data.data_label}",
+            out["map"], out["timeline"], out["count"], out["summary"], source_line(data, view), out["type_options"],
+            out["sub_type_options"], out["table"], out["table_note"], root_class,
         )
 
     @app.callback(Output("detail", "children"), Input("map", "clickData"), Input("table", "selectedRows"), State("mode", "value"))
     def show_detail(map_click, selected_rows, mode):
         event_id = None
         if ctx.triggered_id == "map" and map_click and mode == "points":
-            point = (map_click.get("points") or [{}])[0]
-            custom = point.get("customdata")
+            custom = (map_click.get("points") or [{}])[0].get("customdata")
             event_id = custom[0] if custom else None
         elif ctx.triggered_id == "table" and selected_rows:
             event_id = selected_rows[-1].get("event_id")
@@ -548,19 +452,77 @@ def create_app(data=None, territory=None, fmt="auto", mapping=None, encoding="ut
 
     @app.callback(Output("download", "data"), Input("download-button", "n_clicks"), State("view", "data"), prevent_initial_call=True)
     def download_csv(_, query):
-        view, _ = view_from_query(query or "")
-        view, _ = fit_view_to_data(view, store.bounds)
+        view, _ = fit_view_to_data(view_from_query(query or "")[0], store.bounds)
         records = store.records(store.query(view)).sort_values(["event_date", "event_id"])
         return dcc.send_string(events_to_csv(records), "events.csv")
 
+    @app.callback(
+        Output("saved-list", "options"),
+        Output("views-message", "children"),
+        Input("save-view", "n_clicks"),
+        Input("delete-view", "n_clicks"),
+        Input("import-views", "contents"),
+        State("view-name", "value"),
+        State("view", "data"),
+        State("saved-list", "value"),
+    )
+    def manage_saved_views(_save, _delete, upload, name, query, chosen):
+        message = ""
+        try:
+            if ctx.triggered_id == "save-view":
+                views = save_view(data.views_path, name, query or "")
+                message = f"Saved “{name.strip()}”."
+            elif ctx.triggered_id == "delete-view" and chosen:
+                views = delete_view(data.views_path, chosen)
+                message = f"Deleted “{chosen}”."
+            elif ctx.triggered_id == "import-views" and upload:
+                text = base64.b64decode(upload.split(",", 1)[1]).decode("utf-8")
+                views = import_views(data.views_path, text)
+                message = f"Imported; {len(views)} saved views."
+            else:
+                views = read_views(data.views_path)
+        except (SavedViewsError, UnicodeDecodeError, ValueError) as error:
+            views, message = _views_or_empty(data), str(error)
+        return [{"label": v["name"], "value": v["name"], "query": v["query"]} for v in views], message
+
+    @app.callback(Output("views-download", "data"), Input("export-views", "n_clicks"), prevent_initial_call=True)
+    def export_saved_views(_):
+        import json
+
+        return dcc.send_string(json.dumps(_views_or_empty(data), ensure_ascii=False, indent=2), "saved_views.json")
+
     app.clientside_callback(
-        "function(search) { return window.location.href; }",
+        "function(n) { return window.location.href; }",
         Output("copy-link", "content"),
         Input("copy-link", "n_clicks"),
-        State("url", "search"),
+        prevent_initial_call=True,
+    )
+    app.clientside_callback(
+        """function(n) {
+            const el = document.documentElement;
+            if (document.fullscreenElement) { document.exitFullscreen(); }
+            else if (el.requestFullscreen) { el.requestFullscreen().catch(() => {}); }
+            return window.dash_clientside.no_update;
+        }""",
+        Output("fullscreen", "title"),
+        Input("fullscreen", "n_clicks"),
+        prevent_initial_call=True,
+    )
+    app.clientside_callback(
+        "function(n, hidden) { return !hidden; }",
+        Output("help", "hidden"),
+        Input("help-button", "n_clicks"),
+        State("help", "hidden"),
         prevent_initial_call=True,
     )
     return app
+
+
+def _views_or_empty(data: DashboardData) -> list[dict]:
+    try:
+        return read_views(data.views_path)
+    except SavedViewsError:
+        return []
 
 
 def _round_day(value) -> str:

@@ -82,26 +82,28 @@ def fit_map_view(lons, lats, width_px: int = 760, height_px: int = 560) -> tuple
     return round(centre_lat, 4), round((west + east) / 2, 4), round(max(zoom, 1.0), 2)
 
 
-def boundary_layers(countries_source, admin1_source, theme: str, scale: float = 1.0) -> list[dict]:
+# The white-bg style paints everything white; a world-sized fill beneath the
+# land gives the sea the theme's colour (dark in the dark theme).
+WORLD = {
+    "type": "Feature",
+    "properties": {},
+    "geometry": {"type": "Polygon", "coordinates": [[[-180, -85], [180, -85], [180, 85], [-180, 85], [-180, -85]]]},
+}
+
+
+def boundary_layers(countries_source, admin1_source, theme: str, scale: float = 1.0, territory: list[dict] | None = None) -> list[dict]:
+    """Map layers bottom to top: sea, land, the territorial layer, region and country lines."""
     colours = THEMES[theme]
+    fill = lambda source, colour: {"sourcetype": "geojson", "source": source, "type": "fill", "color": colour, "below": "traces"}  # noqa: E731
+    line = lambda source, colour, width: {  # noqa: E731
+        "sourcetype": "geojson", "source": source, "type": "line", "color": colour, "line": {"width": width * scale}, "below": "traces"
+    }
     return [
-        {"sourcetype": "geojson", "source": countries_source, "type": "fill", "color": colours["land"], "below": "traces"},
-        {
-            "sourcetype": "geojson",
-            "source": admin1_source,
-            "type": "line",
-            "color": colours["region_line"],
-            "line": {"width": 0.8 * scale},
-            "below": "traces",
-        },
-        {
-            "sourcetype": "geojson",
-            "source": countries_source,
-            "type": "line",
-            "color": colours["border"],
-            "line": {"width": 1.6 * scale},
-            "below": "traces",
-        },
+        fill(WORLD, colours["water"]),
+        fill(countries_source, colours["land"]),
+        *(territory or []),
+        line(admin1_source, colours["region_line"], 0.8),
+        line(countries_source, colours["border"], 1.6),
     ]
 
 
@@ -194,7 +196,7 @@ def map_figure(
             "style": "white-bg",
             "center": {"lat": centre_lat, "lon": centre_lon},
             "zoom": zoom,
-            "layers": (territory or []) + boundary_layers(countries_source, admin1_source, view.theme, scale),
+            "layers": boundary_layers(countries_source, admin1_source, view.theme, scale, territory),
         },
         paper_bgcolor=colours["water"],
         plot_bgcolor=colours["water"],
@@ -256,13 +258,24 @@ def _add_points(figure, store, result, selected_ids, scale) -> int:
                 rows["geo_precision"],
             ]
         )
+        colour = type_colour(event_type, custom_types)
+        # A legend-only twin at full opacity: the legend swatch of the data
+        # trace would take the faint opacity of region-level markers.
+        figure.add_trace(
+            go.Scattermap(
+                lat=[None], lon=[None], mode="markers", marker={"size": 14 * scale, "color": colour},
+                name=_hover_text(event_type), legendgroup=event_type, hoverinfo="skip",
+            )
+        )
         figure.add_trace(
             go.Scattermap(
                 lat=rows["latitude"].round(4),
                 lon=rows["longitude"].round(4),
                 mode="markers",
-                marker={"size": sizes.round(1), "color": type_colour(event_type, custom_types), "opacity": opacity},
+                marker={"size": sizes.round(1), "color": colour, "opacity": opacity},
                 name=_hover_text(event_type),
+                legendgroup=event_type,
+                showlegend=False,
                 customdata=custom,
                 hovertemplate=(
                     "<b>%{customdata[1]}</b>  " + _hover_text(event_type) + ": %{customdata[2]}<br>"
@@ -299,7 +312,7 @@ def _add_precision_legend(figure, store, scale):
                 lat=[None],
                 lon=[None],
                 mode="markers",
-                marker={"size": min(size, 24) * scale, "color": "#777777", "opacity": max(opacity, 0.35)},
+                marker={"size": min(size, 24) * scale, "color": "#8c8c8c", "opacity": max(opacity, 0.45)},
                 name=f"{precision}: {GEO_PRECISION_DESCRIPTIONS[precision]}",
                 legendgroup="precision",
                 legendgrouptitle={"text": "Location precision"},

@@ -188,3 +188,28 @@ def fit_view_to_data(view: ViewState, bounds: DataBounds) -> tuple[ViewState, li
                 changes[attribute] = None  # nothing valid left: show all rather than nothing
             notices.append(f"Ignored unknown {label}: {', '.join(repr(v[:60]) for v in unknown)}.")
     return (view.replace(**changes) if changes else view), notices
+
+
+def step_range(view: ViewState, bounds: DataBounds, step: int, play_mode: str = "day", window_days: int = 7) -> tuple[ViewState, bool]:
+    """Move the view's end date by `step` days for playback.
+
+    play_mode "day" shows one day, "window" the last `window_days` days,
+    "cumulative" everything from the data's first day.  Returns the new view
+    and whether the end of the data was reached (playback then stops).
+    """
+    end = view.date_to or bounds.last_day
+    new_end = end + dt.timedelta(days=step)
+    new_end = min(max(new_end, bounds.first_day), bounds.last_day)
+    if play_mode == "cumulative":
+        new_start = bounds.first_day
+    elif play_mode == "window":
+        new_start = max(new_end - dt.timedelta(days=max(int(window_days or 1), 1) - 1), bounds.first_day)
+    else:
+        new_start = new_end
+    return view.replace(date_from=new_start, date_to=new_end), new_end >= bounds.last_day
+
+
+def playback_start(view: ViewState, bounds: DataBounds, play_mode: str = "day", window_days: int = 7) -> ViewState:
+    """Where Play begins: the first frame of the data, for the chosen mode."""
+    start_view = view.replace(date_to=bounds.first_day - dt.timedelta(days=1))
+    return step_range(start_view, bounds, 1, play_mode, window_days)[0]
