@@ -95,11 +95,11 @@ def _filters(data):
                 [
                     html.Label("window days", htmlFor="window-days"),
                     dcc.Input(id="window-days", type="number", min=1, max=365, step=1, value=7, className="small-number"),
-                    html.Label("speed", htmlFor="speed"),
-                    dcc.Dropdown(
+                    html.Label("per day:", htmlFor="speed"),
+                    dcc.RadioItems(
                         id="speed",
-                        options=[{"label": "0.5 s/day", "value": 500}, {"label": "1 s/day", "value": 1000}, {"label": "2 s/day", "value": 2000}],
-                        value=1000, clearable=False, searchable=False, className="speed",
+                        options=[{"label": "½ s", "value": 500}, {"label": "1 s", "value": 1000}, {"label": "2 s", "value": 2000}],
+                        value=1000, inline=True, className="speed",
                     ),
                 ],
                 className="playback-options",

@@ -24,7 +24,8 @@ def wait_for(driver, condition, timeout=30, message=""):
 
 
 def count_text(driver) -> str:
-    return driver.find_element(By.ID, "count").text
+    # textContent: presentation mode hides the header's count (the summary repeats it).
+    return driver.find_element(By.ID, "count").get_attribute("textContent")
 
 
 def wait_for_count(driver, expected: str):
