@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import base64
@@ -57,6 +57,7 @@ class DashboardData:
     territory: object | None = None  # territory.TerritoryLayer
     data_label: str = ""
     views_path: Path | None = None  # saved views, beside the data
+    change_cache: dict = field(default_factory=dict)  # territorial change per pair of snapshot dates
 
 
 def load_dashboard_data(data=None, territory=None, fmt="auto", mapping=None, encoding="utf-8") -> DashboardData:
@@ -77,7 +78,7 @@ def load_dashboard_data(data=None, territory=None, fmt="auto", mapping=None, enc
 # -------------------------------------------------------------- callbacks
 
 
-def view_from_controls(store, date_from, date_to, types, sub_types, countries, regions, actors, text, mode, theme, present, territory_shown, position, relayout_centre) -> ViewState:
+def view_from_controls(store, date_from, date_to, types, sub_types, countries, regions, actors, text, mode, theme, present, territory_shown, position, relayout_centre, opacity=None) -> ViewState:
     bounds = store.bounds
     all_types = set(types or ()) >= set(bounds.types)
     all_subs = set(sub_types or ()) >= set(bounds.sub_types)
@@ -98,7 +99,8 @@ def view_from_controls(store, date_from, date_to, types, sub_types, countries, r
         theme=theme if theme in ("light", "dark") else "light",
         present=bool(present),
         territory=bool(territory_shown),
-        territory_position=position or "",
+        territory_position=position if position in ("inside", "outside") else "",
+        territory_opacity=round(float(opacity), 2) if isinstance(opacity, (int, float)) and 0.05 <= opacity <= 1 else DEFAULT_VIEW.territory_opacity,
     )
 
 
@@ -130,6 +132,7 @@ def controls_from_view(view: ViewState, store) -> dict:
         "present": ["on"] if view.present else [],
         "territory_shown": ["on"] if view.territory else [],
         "position": view.territory_position,
+        "opacity": view.territory_opacity,
     }
 
 
@@ -138,7 +141,7 @@ def render_outputs(data: DashboardData, view: ViewState, selected_ids=(), map_se
     store = data.store
     result = store.query(view)
     undated = store.query(view, ignore_dates=True)
-    territory_layers, territory_note = _territory_for(data, view)
+    territory_layers, territory_label, territory_sentence = _territory_for(data, view)
     map_figure = figures.map_figure(
         view,
         store,
@@ -146,9 +149,9 @@ def render_outputs(data: DashboardData, view: ViewState, selected_ids=(), map_se
         countries_source=GEO_URLS["countries"],
         admin1_source=GEO_URLS["admin1"],
         territory=territory_layers,
+        territory_label=territory_label,
         selected_ids=tuple(selected_ids),
         scale=1.5 if view.present else 1.0,
-        notes=(territory_note,) if territory_note else (),
     )
     timeline = figures.timeline_figure(view, store, undated, scale=1.4 if view.present else 1.0)
     type_counts = store.counts_by_type(store.query(view.replace(types=None, sub_types=None)))
@@ -177,18 +180,52 @@ def render_outputs(data: DashboardData, view: ViewState, selected_ids=(), map_se
         ],
         "table": _table_rows(records),
         "table_note": table_note,
+        "territory": territory_sentence,
     }
 
 
 def _territory_for(data: DashboardData, view: ViewState):
+    """Map layers, legend label and the on-screen sentence for the control layer.
+
+    The layer as it stood on the end date; when the range spans two different
+    snapshots, the ground gained and lost between them in two more colours.
+    """
     layer = data.territory
     if layer is None or not view.territory:
-        return [], ""
-    day = view.date_to or data.store.bounds.last_day
-    snapshot_date, geojson = layer.display_geojson(day, 0.01)
+        return [], "", ""
+    bounds = data.store.bounds
+    end = view.date_to or bounds.last_day
+    start = view.date_from or bounds.first_day
+    snapshot_date, geojson = layer.display_geojson(end, 0.005)
     if snapshot_date is None:
-        return [], f"{layer.name}: no snapshot on or before {day}."
-    return figures.territory_layers(geojson), f"{layer.name} control line as of {snapshot_date:%-d %b %Y} ({layer.source})."
+        return [], "", f"{layer.name}: no snapshot on or before {end:%-d %b %Y}."
+    label = f"{layer.name} as of {snapshot_date:%-d %b %Y}"
+    sentence = f"Control line: {label}."
+    change = _change_cached(data, start, end)
+    change_geojson = None
+    if change is not None and change.date_from != change.date_to:
+        change_geojson = change.to_geojson()
+        sentence += (
+            f" Between {change.date_from:%-d %b} and {change.date_to:%-d %b %Y}: {change.gained_km2:,.1f} km² gained (orange), "
+            f"{change.lost_km2:,.1f} km² lost (purple), net {change.net_km2:+,.1f} km²."
+        )
+    return figures.territory_layers(geojson, view.territory_opacity, change_geojson), label, sentence
+
+
+def _change_cached(data: DashboardData, start, end):
+    from .territory import TerritoryError, change_between
+
+    layer = data.territory
+    first, last = layer.snapshot_on(start), layer.snapshot_on(end)
+    if first is None or last is None:
+        return None
+    key = (first.date, last.date)
+    if key not in data.change_cache:  # a cache of a pure function: every worker computes the same
+        try:
+            data.change_cache[key] = change_between(layer, start, end)
+        except TerritoryError:
+            data.change_cache[key] = None
+    return data.change_cache[key]
 
 
 def _table_rows(records) -> list[dict]:
@@ -219,7 +256,8 @@ def source_line(data: DashboardData, view: ViewState) -> str:
     bounds = data.store.bounds
     parts = [f"Events: {data.data_label} (to {bounds.last_day:%-d %b %Y})", "Boundaries: Natural Earth"]
     if data.territory is not None and view.territory:
-        parts.append(f"Control line: {data.territory.name}")
+        snapshot = data.territory.snapshot_on(view.date_to or bounds.last_day)
+        parts.append(f"Control line: {data.territory.name}" + (f" as of {snapshot.date:%-d %b %Y}" if snapshot else ""))
     return " · ".join(parts)
 
 
@@ -238,6 +276,7 @@ CONTROL_IDS = [
     ("present", "value"),
     ("territory-shown", "value"),
     ("territory-position", "value"),
+    ("territory-opacity", "value"),
 ]
 
 
@@ -246,7 +285,7 @@ def controls_tuple(view: ViewState, store) -> tuple:
     return (
         controls["date_from"], controls["date_to"], controls["slider"], controls["types"], controls["sub_types"],
         controls["countries"], controls["regions"], controls["actors"], controls["text"], controls["mode"],
-        controls["theme"], controls["present"], controls["territory_shown"], controls["position"],
+        controls["theme"], controls["present"], controls["territory_shown"], controls["position"], controls["opacity"],
     )
 
 
@@ -313,7 +352,7 @@ def next_view(store, trigger, search, controls: dict, events: dict, current_quer
         view = view_from_controls(
             store, values["date_from"], values["date_to"], values["types"], values["sub_types"], values["countries"],
             values["regions"], values["actors"], values["text"], values["mode"], values["theme"], values["present"],
-            values["territory_shown"], values["position"], centre,
+            values["territory_shown"], values["position"], centre, values.get("opacity"),
         )
         if view.date_from and view.date_to and view.date_from > view.date_to:
             view = view.replace(date_from=view.date_to, date_to=view.date_from)
@@ -388,7 +427,7 @@ def create_app(data=None, territory=None, fmt="auto", mapping=None, encoding="ut
             raise dash.exceptions.PreventUpdate  # our own URL update coming back
         if trigger == "saved-list" and not saved_value:
             raise dash.exceptions.PreventUpdate
-        keys = ["date_from", "date_to", "slider", "types", "sub_types", "countries", "regions", "actors", "text", "mode", "theme", "present", "territory_shown", "position"]
+        keys = ["date_from", "date_to", "slider", "types", "sub_types", "countries", "regions", "actors", "text", "mode", "theme", "present", "territory_shown", "position", "opacity"]
         saved = {"options": saved_options or [], "value": saved_value, "views": _views_or_empty(data)}
         view, notices, playing, saved = next_view(
             store, trigger, search, dict(zip(keys, control_values)),
@@ -421,6 +460,7 @@ def create_app(data=None, territory=None, fmt="auto", mapping=None, encoding="ut
         Output("table", "rowData"),
         Output("table-note", "children"),
         Output("root", "className"),
+        Output("territory-summary", "children"),
         Input("view", "data"),
         Input("table", "selectedRows"),
         Input("map", "selectedData"),
@@ -435,7 +475,7 @@ def create_app(data=None, territory=None, fmt="auto", mapping=None, encoding="ut
         root_class = f"root theme-{view.theme}" + (" present" if view.present else "")
         return (
             out["map"], out["timeline"], out["count"], out["summary"], source_line(data, view), out["type_options"],
-            out["sub_type_options"], out["table"], out["table_note"], root_class,
+            out["sub_type_options"], out["table"], out["table_note"], root_class, out["territory"],
         )
 
     @app.callback(Output("detail", "children"), Input("map", "clickData"), Input("table", "selectedRows"), State("mode", "value"))

@@ -56,6 +56,7 @@ THEMES = {
     },
 }
 
+TERRITORY_COLOUR = "#b2182b"  # occupied ground; change: orange gained, purple lost (both colour-blind safe)
 FONT = "DejaVu Sans, Verdana, Arial, sans-serif"  # local fonts only; no font server
 
 
@@ -112,7 +113,7 @@ def territory_layers(geojson: dict | None, opacity: float = 0.35, change: dict |
     layers = []
     if geojson:
         layers.append(
-            {"sourcetype": "geojson", "source": geojson, "type": "fill", "color": "#b2182b", "opacity": opacity, "below": "traces"}
+            {"sourcetype": "geojson", "source": geojson, "type": "fill", "color": TERRITORY_COLOUR, "opacity": opacity, "below": "traces"}
         )
     if change:
         for kind, colour in (("gained", "#e66101"), ("lost", "#5e3c99")):
@@ -147,6 +148,7 @@ def map_figure(
     countries_source,
     admin1_source,
     territory: list[dict] | None = None,
+    territory_label: str = "",
     selected_ids: tuple[str, ...] = (),
     scale: float = 1.0,
     width_px: int = 760,
@@ -186,6 +188,14 @@ def map_figure(
             )
     if result.count == 0:
         extra_notes.append("No events match these filters.")
+    if territory_label:
+        # A legend entry for the control layer (MapLibre layers have none of their own).
+        figure.add_trace(
+            go.Scattermap(
+                lat=[None], lon=[None], mode="markers", marker={"size": 16 * scale, "color": TERRITORY_COLOUR},
+                name=_hover_text(territory_label), hoverinfo="skip", legendrank=2000,
+            )
+        )
 
     if view.center_lat is not None and view.zoom is not None:
         centre_lat, centre_lon, zoom = view.center_lat, view.center_lon, view.zoom
@@ -213,7 +223,7 @@ def map_figure(
             "font": {"size": int(14 * scale)},
             "itemsizing": "constant",
         },
-        showlegend=view.mode == "points",
+        showlegend=view.mode == "points" or bool(territory_label),
         hoverlabel={"font": {"size": int(14 * scale), "family": FONT}, "align": "left"},
         # Keeps the user's pan and zoom while filters and playback change the data.
         uirevision="map",

@@ -125,6 +125,10 @@ def _filters(data):
                     ),
                 ),
                 dcc.Checklist(id="territory-shown", options=[{"label": "Show control layer", "value": "on"}], value=["on"]),
+                _control(
+                    "Layer opacity",
+                    dcc.Slider(id="territory-opacity", min=0.05, max=1, step=0.05, value=0.35, marks={0.05: "5%", 0.5: "50%", 1: "100%"}),
+                ),
             ],
             hidden=data.territory is None,
         ),
@@ -178,7 +182,7 @@ def _header(data):
                     ),
                     dcc.RadioItems(id="theme", options=[{"label": "Light", "value": "light"}, {"label": "Dark", "value": "dark"}], value="light", inline=True, className="theme"),
                     dcc.Checklist(id="present", options=[{"label": "Presentation", "value": "on"}], value=[], className="present-toggle"),
-                    html.Button("⛶", id="fullscreen", title="Fullscreen (f)", className="button icon"),
+                    html.Button("Fullscreen", id="fullscreen", title="Fullscreen (f)", className="button"),
                     html.Span([dcc.Clipboard(id="copy-link", title="Copy a link to this view", className="copy-link"), html.Span("Copy link", className="small")], className="copy"),
                     html.Button("?", id="help-button", title="Keyboard shortcuts (?)", className="button icon"),
                 ],
@@ -216,7 +220,8 @@ def build_layout(data):
                 ],
                 className="map-row",
             ),
-            html.P(f"{ATTRIBUTION}. Events: {data.data_label}.", id="attribution", className="attribution"),
+            html.P(id="territory-summary", className="territory-summary", hidden=data.territory is None),
+            html.P(f"{ATTRIBUTION}. Events: {data.data_label}." + (f" Control line: {data.territory.source} ({data.territory.licence})." if data.territory else ""), id="attribution", className="attribution"),
             dcc.Graph(id="timeline", config={"displayModeBar": False}, className="timeline"),
             html.Div(
                 [

@@ -35,12 +35,14 @@ class ViewState:
     present: bool = False
     territory: bool = True  # show the territorial layer where one is loaded
     territory_position: str = ""  # "", "inside", "outside": events against the line
+    territory_opacity: float = 0.35
 
     def replace(self, **changes) -> "ViewState":
         return dataclasses.replace(self, **changes)
 
 
 DEFAULT_VIEW = ViewState()
+DEFAULT_OPACITY = DEFAULT_VIEW.territory_opacity
 
 # URL parameter names, short and readable in a shared link.
 _LIST_PARAMS = {"types": "type", "sub_types": "sub", "countries": "country", "regions": "region", "actors": "actor"}
@@ -74,6 +76,8 @@ def view_to_query(view: ViewState) -> str:
         pairs.append(("territory", "0"))
     if view.territory_position:
         pairs.append(("line", view.territory_position))
+    if view.territory_opacity != DEFAULT_OPACITY:
+        pairs.append(("opacity", f"{view.territory_opacity:g}"))
     return urlencode(pairs)
 
 
@@ -132,6 +136,15 @@ def view_from_query(query: str) -> tuple[ViewState, list[str]]:
             changes["territory_position"] = text
         else:
             notices.append(f"Ignored line={text!r}: expected inside or outside.")
+    if "opacity" in params:
+        text = params.pop("opacity")[-1]
+        try:
+            opacity = round(float(text), 2)
+            if not 0.05 <= opacity <= 1:
+                raise ValueError
+            changes["territory_opacity"] = opacity
+        except ValueError:
+            notices.append(f"Ignored opacity={text!r}: expected a number from 0.05 to 1.")
     for unknown in params:
         notices.append(f"Ignored unknown parameter {unknown!r}.")
     return DEFAULT_VIEW.replace(**changes), notices

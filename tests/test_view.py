@@ -47,6 +47,7 @@ def views(draw):
         present=draw(st.booleans()),
         territory=draw(st.booleans()),
         territory_position=draw(st.sampled_from(["", "inside", "outside"])),
+        territory_opacity=draw(st.sampled_from([0.05, 0.2, 0.35, 0.5, 0.85, 1.0])),
     )
 
 
