@@ -49,6 +49,10 @@ UCDP_COLUMNS = (
     "deaths_civilians deaths_unknown best high low gwnoa gwnob"
 ).split()
 
+# The columns an export cannot do without; the rest may be missing in older files.
+ACLED_REQUIRED = ["event_id_cnty", "event_date", "event_type", "sub_event_type", "actor1", "country", "location", "latitude", "longitude"]
+UCDP_REQUIRED = ["id", "type_of_violence", "side_a", "side_b", "country", "latitude", "longitude", "date_start"]
+
 # Date formats tried in order, each on the rows the earlier ones left unparsed.
 # Slash dates are month-first: that is how UCDP's files write them
 # ("1/22/2014 12:00:00 AM"), and a day-first reading would silently swap them.
@@ -501,9 +505,12 @@ def validate(frame: pd.DataFrame, *, known_types_only: bool, gazetteer: Gazettee
         frame[column] = mapped.fillna("day" if column == "date_precision" else "town")
 
     fatalities = pd.to_numeric(frame["fatalities"], errors="coerce")
-    problems.add(
-        (frame["fatalities"] != "") & (fatalities.isna() | (fatalities < 0) | (fatalities % 1 != 0)), "fatalities", "not a whole number of 0 or more"
-    )
+    whole = fatalities.notna() & (fatalities >= 0) & (fatalities % 1 == 0)
+    problems.add((frame["fatalities"] != "") & ~whole, "fatalities", "not a whole number of 0 or more")
+    # Beyond 2**53 a float cannot tell whole numbers apart, nor can Int64 hold them all.
+    too_large = whole & (fatalities > 2**53)
+    problems.add(too_large, "fatalities", "too large a number")
+    fatalities = fatalities.where(whole & ~too_large)
     url = frame["source_url"]
     problems.add(
         (url != "") & ~url.str.match(r"(?i)^https?://"), "source_url", "must start with http:// or https://"
@@ -513,12 +520,15 @@ def validate(frame: pd.DataFrame, *, known_types_only: bool, gazetteer: Gazettee
     latitude, longitude = _geocode_missing(frame, latitude, longitude, gazetteer, problems)
 
     # Duplicate ids: the first occurrence is kept, later ones are rejected.
-    candidate = ~problems.bad
-    duplicated = frame["event_id"].duplicated() & (frame["event_id"] != "")
+    # Duplicate ids among the rows that are otherwise valid: the first is kept,
+    # later ones are rejected (a rejected first copy does not block a good one).
+    candidate = ~problems.bad & (frame["event_id"] != "").to_numpy()
+    ids = frame["event_id"].where(candidate)
+    duplicated = ids.duplicated() & ids.notna()
     if duplicated.any():
-        first_row = frame.drop_duplicates("event_id").set_index("event_id")["_row"]
+        first_row = frame[candidate].drop_duplicates("event_id").set_index("event_id")["_row"]
         problems.add(
-            duplicated & candidate,
+            duplicated,
             "event_id",
             lambda rows: "duplicate event_id (first on row " + rows["event_id"].map(first_row).astype(str) + ")",
         )
@@ -539,7 +549,7 @@ def validate(frame: pd.DataFrame, *, known_types_only: bool, gazetteer: Gazettee
             "latitude": latitude,
             "longitude": longitude,
             "geo_precision": frame["geo_precision"],
-            "fatalities": fatalities.where(fatalities.notna() & (fatalities % 1 == 0)).astype("Int64"),
+            "fatalities": fatalities.astype("Int64"),
             "summary": frame["summary"],
             "source_name": frame["source_name"],
             "source_url": frame["source_url"],
@@ -581,20 +591,27 @@ def _geocode_missing(frame, latitude, longitude, gazetteer, problems):
     if gazetteer is None:
         problems.add(missing, "latitude", "no coordinates, and no gazetteer to geocode the place")
         return latitude, longitude
-    keys = frame.loc[missing, ["place", "country", "admin1", "geo_precision"]]
-    failures = {}
+    # One gazetteer look-up per distinct (place, country, region, precision),
+    # then a merge back onto the rows: cheap however many rows share a place.
+    columns = ["place", "country", "admin1", "geo_precision"]
+    keys = frame.loc[missing, columns]
+    answers = []
     for key in keys.drop_duplicates().itertuples(index=False):
-        place, country, admin1, precision = key
         try:
-            found = gazetteer.geocode(place, country, admin1, precision)
-            hit = missing & (frame["place"] == place).to_numpy() & (frame["country"] == country).to_numpy()
-            hit &= (frame["admin1"] == admin1).to_numpy() & (frame["geo_precision"] == precision).to_numpy()
-            latitude[hit], longitude[hit] = found.latitude, found.longitude
+            found = gazetteer.geocode(*key)
+            answers.append((*key, found.latitude, found.longitude, None))
         except GeocodeError as error:
-            failures[tuple(key)] = f"no coordinates, and {error}"
-    if failures:
-        reasons = frame[["place", "country", "admin1", "geo_precision"]].apply(tuple, axis=1).map(failures)
-        problems.add(missing & reasons.notna().to_numpy(), "place", lambda rows: reasons[rows.index])
+            answers.append((*key, np.nan, np.nan, f"no coordinates, and {error}"))
+    table = pd.DataFrame(answers, columns=[*columns, "_lat", "_lon", "_reason"])
+    matched = keys.reset_index().merge(table, on=columns, how="left").set_index("index").loc[keys.index]
+    rows = np.flatnonzero(missing)
+    latitude[rows], longitude[rows] = matched["_lat"].to_numpy(dtype=float), matched["_lon"].to_numpy(dtype=float)
+    failed = matched["_reason"].notna()
+    if failed.any():
+        reasons = matched["_reason"]
+        bad = np.zeros(len(frame), dtype=bool)
+        bad[rows[failed.to_numpy()]] = True
+        problems.add(bad, "place", lambda chosen: reasons[chosen.index])
     return latitude, longitude
 
 
@@ -639,11 +656,11 @@ def load_events(
         _require_columns(path, header, ["event_id", "event_date", "event_type"], fmt)
         frame = _from_native(raw)
     elif fmt == "acled":
-        _require_columns(path, header, ACLED_COLUMNS, fmt)
-        frame = _from_acled(raw)
+        _require_columns(path, header, ACLED_REQUIRED, "ACLED export")
+        frame = _from_acled(_with_optional_columns(raw, ACLED_COLUMNS))
     elif fmt == "ucdp":
-        _require_columns(path, header, UCDP_COLUMNS, fmt)
-        frame = _from_ucdp(raw)
+        _require_columns(path, header, UCDP_REQUIRED, "UCDP GED file")
+        frame = _from_ucdp(_with_optional_columns(raw, UCDP_COLUMNS))
     else:
         raise LoadError(
             f"{path.name}: cannot tell the format from its columns ({', '.join(header[:12])}); "
@@ -660,10 +677,16 @@ def load_events(
     return result
 
 
-def _require_columns(path: Path, header: list[str], needed: list[str], fmt: str):
+def _require_columns(path: Path, header: list[str], needed: list[str], what: str):
     missing = [c for c in needed if c not in header]
     if missing:
-        raise LoadError(f"{path.name}: not a {fmt} file: missing columns {', '.join(missing)}.")
+        raise LoadError(f"{path.name}: not a complete {what}: missing columns {', '.join(missing)}.")
+
+
+def _with_optional_columns(raw: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """Older exports lack some columns (e.g. ACLED's civilian_targeting): they read as empty."""
+    missing = [c for c in columns if c not in raw.columns]
+    return raw.assign(**dict.fromkeys(missing, "")) if missing else raw
 
 
 def parse_type_values(items: list[str] | None) -> dict[str, tuple[str, str]]:
@@ -690,8 +713,13 @@ def events_to_csv(events: pd.DataFrame) -> str:
     for column in ("event_date", "report_date"):
         if column in out:
             out[column] = pd.to_datetime(out[column]).dt.strftime("%Y-%m-%d").fillna("")
+    # The csv writer quotes a field holding a character of the line terminator,
+    # so a text with a lone "\r" (which readers take for a line break) is only
+    # quoted when lines end in "\r\n": then, and only then, they do.
+    text = out.select_dtypes(exclude=["number", "datetime"])
+    has_cr = any(text[c].astype(str).str.contains("\r", regex=False).any() for c in text.columns)
     buffer = io.StringIO()
-    out.to_csv(buffer, index=False, quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
+    out.to_csv(buffer, index=False, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n" if has_cr else "\n")
     return buffer.getvalue()
 
 
