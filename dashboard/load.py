@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from .gazetteer import Gazetteer, GeocodeError
@@ -420,6 +421,21 @@ def _empty_rejects() -> pd.DataFrame:
     return pd.DataFrame({"row": pd.Series([], dtype="int64"), "column": [], "reason": [], "value": []})
 
 
+def to_number(text: pd.Series) -> pd.Series:
+    """Text -> float64, NaN where empty or not a number.
+
+    pyarrow's cast is ~5x faster than pandas' to_numeric on a million rows,
+    but fails on the whole column at the first bad value; then the slower
+    element-wise path finds which values are bad.
+    """
+    values = pa.array(text.astype(str), type=pa.string())
+    try:
+        numbers = pc.cast(pc.if_else(pc.equal(values, ""), pa.scalar(None, pa.string()), values), pa.float64())
+        return pd.Series(numbers.to_numpy(zero_copy_only=False), index=text.index, dtype="float64")
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return pd.to_numeric(text, errors="coerce").astype("float64")
+
+
 def parse_dates(text: pd.Series) -> pd.Series:
     """Mixed-format dates -> day-resolution timestamps (NaT where none fits)."""
     text = text.astype(str).str.strip()
@@ -504,7 +520,7 @@ def validate(frame: pd.DataFrame, *, known_types_only: bool, gazetteer: Gazettee
         )
         frame[column] = mapped.fillna("day" if column == "date_precision" else "town")
 
-    fatalities = pd.to_numeric(frame["fatalities"], errors="coerce")
+    fatalities = to_number(frame["fatalities"])
     whole = fatalities.notna() & (fatalities >= 0) & (fatalities % 1 == 0)
     problems.add((frame["fatalities"] != "") & ~whole, "fatalities", "not a whole number of 0 or more")
     # Beyond 2**53 a float cannot tell whole numbers apart, nor can Int64 hold them all.
@@ -567,8 +583,8 @@ def _pairs_ok(frame, valid_pairs):
 
 def _check_coordinates(frame: pd.DataFrame, problems: _Problems):
     lat_text, lon_text = frame["latitude"], frame["longitude"]
-    latitude = pd.to_numeric(lat_text, errors="coerce").to_numpy(dtype=float, copy=True)
-    longitude = pd.to_numeric(lon_text, errors="coerce").to_numpy(dtype=float, copy=True)
+    latitude = to_number(lat_text).to_numpy(dtype=float, copy=True)
+    longitude = to_number(lon_text).to_numpy(dtype=float, copy=True)
     problems.add((lat_text != "") & np.isnan(latitude), "latitude", "not a number")
     problems.add((lon_text != "") & np.isnan(longitude), "longitude", "not a number")
     problems.add((lat_text == "") != (lon_text == ""), "latitude", "latitude and longitude must both be given, or neither")

@@ -184,3 +184,14 @@ def test_a_file_with_every_row_rejected(tmp_path):
         assert len(prepared.events) == 0
         assert prepared.reports[0].summary() == "2 rows read, 0 loaded, 2 rejected"
         assert_reports_add_up(prepared)
+
+
+def test_the_cache_is_geoparquet_that_geopandas_reads_as_points(tmp_path):
+    import geopandas as gpd
+
+    prepared = prepare_events(cache_dir=tmp_path)
+    (cached,) = list(tmp_path.glob("events-*.parquet"))
+    frame = gpd.read_parquet(cached)
+    assert frame.crs.to_string() == "OGC:CRS84"
+    assert list(frame.geometry.x) == list(prepared.events["longitude"])
+    assert list(frame.geometry.y) == list(prepared.events["latitude"])
