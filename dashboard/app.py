@@ -44,7 +44,7 @@ from .view import (
 )
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
-TABLE_LIMIT = 1_000  # rows sent to the table; the CSV download has them all
+TABLE_LIMIT = 500  # rows sent to the table (50 pages); the CSV download has them all
 GEO_URLS = {"countries": "/geo/countries.geojson", "admin1": "/geo/admin1.geojson"}
 
 
@@ -156,9 +156,10 @@ def render_outputs(data: DashboardData, view: ViewState, selected_ids=(), map_se
     timeline = figures.timeline_figure(view, store, undated, scale=1.4 if view.present else 1.0)
     type_counts = store.counts_by_type(store.query(view.replace(types=None, sub_types=None)))
     sub_counts = store.counts_by_sub_type(store.query(view.replace(sub_types=None)))
-    records = store.records(result, TABLE_LIMIT)
+    table_columns = [c for c, _, _ in TABLE_COLUMNS] + ["event_id"]
+    records = store.records(result, TABLE_LIMIT, table_columns)
     if map_selection_ids:
-        records = store.records(result)
+        records = store.records(result, columns=table_columns)
         records = records[records["event_id"].isin(map_selection_ids)].head(TABLE_LIMIT)
     table_note = (
         f"{len(records):,} events selected on the map"

@@ -20,9 +20,9 @@ from .schema import GEO_PRECISION_DESCRIPTIONS, type_colour
 from .store import InMemoryEventStore, QueryResult
 from .view import ViewState
 
-POINT_CAP = 5_000  # raw points per response: ~0.7 MB of figure JSON with hover text
+POINT_CAP = 3_000  # raw points per response: ~0.55 MB of figure JSON with hover text
 DENSITY_MAX_CELLS = 20_000
-HOVER_SUMMARY_CHARS = 140
+HOVER_SUMMARY_CHARS = 100  # the detail panel has the whole text
 
 # Marker size and opacity by geo precision: the vaguer the place, the larger
 # and fainter the circle, so a country-level event reads as an area, not a pin.
@@ -157,7 +157,9 @@ def map_figure(
 ) -> go.Figure:
     """The map in the view's mode.  `scale` enlarges markers and lines (presentation, export)."""
     colours = THEMES[view.theme]
-    figure = go.Figure()
+    # Plotly's validation deep-copies every array (~40 ms per call at the
+    # point cap); these figures are built by code that tests check, so skip it.
+    figure = go.Figure(_validate=False)
     extra_notes = list(notes)
     if view.mode == "choropleth":
         _add_choropleth(figure, store, result, admin1_source, view.theme)
@@ -167,7 +169,8 @@ def map_figure(
     elif view.mode == "density":
         cells, size = store.grid_counts(result, DENSITY_MAX_CELLS)
         figure.add_trace(
-            go.Densitymap(
+            dict(
+                type="densitymap",
                 lat=cells["latitude"],
                 lon=cells["longitude"],
                 z=cells["count"],
@@ -191,7 +194,8 @@ def map_figure(
     if territory_label:
         # A legend entry for the control layer (MapLibre layers have none of their own).
         figure.add_trace(
-            go.Scattermap(
+            dict(
+                type="scattermap",
                 lat=[None], lon=[None], mode="markers", marker={"size": 16 * scale, "color": TERRITORY_COLOUR},
                 name=_hover_text(territory_label), hoverinfo="skip", legendrank=2000,
             )
@@ -200,7 +204,7 @@ def map_figure(
     if view.center_lat is not None and view.zoom is not None:
         centre_lat, centre_lon, zoom = view.center_lat, view.center_lon, view.zoom
     else:
-        centre_lat, centre_lon, zoom = fit_map_view(store.longitude, store.latitude, width_px, height_px)
+        centre_lat, centre_lon, zoom = fit_map_view(*store.extent(), width_px, height_px)
     figure.update_layout(
         map={
             "style": "white-bg",
@@ -255,7 +259,7 @@ def _add_points(figure, store, result, selected_ids, scale) -> int:
         if rows.empty:
             continue
         sizes = np.array([PRECISION_STYLE.get(p, PRECISION_STYLE["town"])[0] for p in rows["geo_precision"]]) * scale
-        opacity = [PRECISION_STYLE.get(p, PRECISION_STYLE["town"])[1] for p in rows["geo_precision"]]
+        opacity = np.array([PRECISION_STYLE.get(p, PRECISION_STYLE["town"])[1] for p in rows["geo_precision"]])
         region = np.where(rows["admin1_name"] != "", rows["admin1_name"], rows["country_code"])
         custom = np.column_stack(
             [
@@ -267,18 +271,20 @@ def _add_points(figure, store, result, selected_ids, scale) -> int:
                 [_hover_text(s, HOVER_SUMMARY_CHARS) for s in rows["summary"]],
                 rows["geo_precision"],
             ]
-        )
+        ).astype(str)  # a fixed-width string array: Plotly copies it in one block, not item by item
         colour = type_colour(event_type, custom_types)
         # A legend-only twin at full opacity: the legend swatch of the data
         # trace would take the faint opacity of region-level markers.
         figure.add_trace(
-            go.Scattermap(
+            dict(
+                type="scattermap",
                 lat=[None], lon=[None], mode="markers", marker={"size": 14 * scale, "color": colour},
                 name=_hover_text(event_type), legendgroup=event_type, hoverinfo="skip",
             )
         )
         figure.add_trace(
-            go.Scattermap(
+            dict(
+                type="scattermap",
                 lat=rows["latitude"].round(4),
                 lon=rows["longitude"].round(4),
                 mode="markers",
@@ -297,7 +303,8 @@ def _add_points(figure, store, result, selected_ids, scale) -> int:
     if selected_ids:
         chosen = points[points["event_id"].isin(selected_ids)]
         figure.add_trace(
-            go.Scattermap(
+            dict(
+                type="scattermap",
                 lat=chosen["latitude"],
                 lon=chosen["longitude"],
                 mode="markers",
@@ -318,7 +325,8 @@ def _add_precision_legend(figure, store, scale):
     for precision in store.precision_order():
         size, opacity = PRECISION_STYLE[precision]
         figure.add_trace(
-            go.Scattermap(
+            dict(
+                type="scattermap",
                 lat=[None],
                 lon=[None],
                 mode="markers",
@@ -333,9 +341,10 @@ def _add_precision_legend(figure, store, scale):
 
 def _add_choropleth(figure, store, result, admin1_source, theme):
     counts = store.counts_by_region(result)
-    names = store.frame.drop_duplicates("admin1_code").set_index("admin1_code")["admin1_name"]
+    names = store.region_names
     figure.add_trace(
-        go.Choroplethmap(
+        dict(
+                type="choroplethmap",
             geojson=admin1_source,
             featureidkey="properties.admin1_code",
             locations=counts["admin1_code"],
@@ -362,14 +371,15 @@ def timeline_figure(view: ViewState, store: InMemoryEventStore, result: QueryRes
     """
     colours = THEMES[view.theme]
     counts = store.counts_by_day_and_type(result)
-    figure = go.Figure()
+    figure = go.Figure(_validate=False)
     for event_type in store.type.categories:
         rows = counts[counts["event_type"] == event_type]
         if rows.empty:
             continue
         figure.add_trace(
-            go.Bar(
-                x=rows["day"],
+            dict(
+                type="bar",
+                x=rows["day"].dt.strftime("%Y-%m-%d"),  # short date strings keep the response small
                 y=rows["count"],
                 name=_hover_text(event_type),
                 marker={"color": type_colour(event_type, store.custom_types), "line": {"width": 0}},
@@ -427,7 +437,7 @@ def describe_view(view: ViewState, store: InMemoryEventStore, count: int) -> str
     if view.countries:
         parts.append("in " + ", ".join(view.countries))
     if view.regions:
-        names = store.frame.drop_duplicates("admin1_code").set_index("admin1_code")["admin1_name"]
+        names = store.region_names
         parts.append("regions: " + ", ".join(f"{names.get(c, c)} ({c})" for c in view.regions))
     if view.actors:
         parts.append("actors: " + ", ".join(view.actors))

@@ -48,7 +48,7 @@ def _control(label, *children, **kwargs):
 
 
 def _region_options(store):
-    names = store.frame.drop_duplicates("admin1_code").set_index("admin1_code")["admin1_name"]
+    names = store.region_names
     return [{"label": f"{names.get(c, c)} ({c})", "value": c} for c in store.bounds.regions]
 
 

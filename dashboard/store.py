@@ -71,7 +71,7 @@ class _Codes:
 
 class InMemoryEventStore:
     def __init__(self, events: pd.DataFrame, custom_types: list[str] | None = None):
-        self.frame = events.reset_index(drop=True)
+        self.frame = _one_chunk_per_column(events.reset_index(drop=True))
         self.total = len(self.frame)
         days = self.frame["event_date"].to_numpy().astype("datetime64[D]")
         self.day = (days - EPOCH).astype(np.int32)
@@ -91,8 +91,12 @@ class InMemoryEventStore:
         self.search_text = pa.array(searchable.astype(str).str.lower(), type=pa.large_string())
         self.id_position = pd.Index(self.frame["event_id"])
         self.custom_types = list(custom_types or sorted(set(self.type.categories) - set(TYPE_COLOURS)))
-        self.territory_position = None  # set by attach_territory when a layer is loaded
+        self.territory_position = None  # set by the app when a control layer is loaded
         self.bounds = self._bounds()
+        names = self.frame.drop_duplicates("admin1_code")
+        self.region_names = dict(zip(names["admin1_code"], names["admin1_name"]))
+        self._extent = self._bounding_corners()
+        self._text_masks: dict[str, np.ndarray] = {}  # search text -> rows matching it
 
     def _bounds(self) -> DataBounds:
         first = EPOCH + int(self.day.min()) if self.total else np.datetime64("2025-01-01")
@@ -133,10 +137,34 @@ class InMemoryEventStore:
         if view.territory_position and self.territory_position is not None:
             mask &= self.territory_position == view.territory_position
         if view.text.strip():
-            rows = np.flatnonzero(mask)
-            hits = pc.match_substring(self.search_text.take(pa.array(rows)), view.text.strip().lower())
-            return QueryResult(view, rows[hits.to_numpy(zero_copy_only=False)], self.total)
+            mask &= self.text_mask(view.text)
         return QueryResult(view, np.flatnonzero(mask), self.total)
+
+    def text_mask(self, text: str) -> np.ndarray:
+        """Rows whose place, summary or actors contain `text` (case-insensitive).
+
+        One pass over every row's text costs ~0.3 s per million events; a
+        view is queried several times per render and the same text stays
+        while other filters change, so the last few answers are kept.
+        """
+        needle = text.strip().lower()
+        if needle not in self._text_masks:
+            if len(self._text_masks) >= 8:
+                self._text_masks.pop(next(iter(self._text_masks)))
+            hits = pc.match_substring(self.search_text, needle)
+            self._text_masks[needle] = hits.to_numpy(zero_copy_only=False)
+        return self._text_masks[needle]
+
+    def extent(self) -> tuple[np.ndarray, np.ndarray]:
+        """Longitudes and latitudes that bound the data (for fitting the map)."""
+        return self._extent
+
+    def _bounding_corners(self):
+        # Two corners of the data's bounding box: fitting them fits every event.
+        if not self.total:
+            return np.empty(0), np.empty(0)
+        lon, lat = self.longitude, self.latitude
+        return np.array([np.nanmin(lon), np.nanmax(lon)]), np.array([np.nanmin(lat), np.nanmax(lat)])
 
     # ----------------------------------------------------------- aggregates
 
@@ -180,55 +208,53 @@ class InMemoryEventStore:
         if len(rows) > cap:
             newest = np.argpartition(self.day[rows], len(rows) - cap)[len(rows) - cap :]
             rows = np.sort(rows[newest])
-        frame = self.frame
-        return pd.DataFrame(
-            {
-                "event_id": frame["event_id"].to_numpy()[rows],
-                "day": (EPOCH + self.day[rows]).astype(str),
-                "event_type": frame["event_type"].to_numpy()[rows],
-                "sub_event_type": frame["sub_event_type"].to_numpy()[rows],
-                "place": frame["place"].to_numpy()[rows],
-                "admin1_name": frame["admin1_name"].to_numpy()[rows],
-                "country_code": frame["country_code"].to_numpy()[rows],
-                "summary": frame["summary"].to_numpy()[rows],
-                "geo_precision": frame["geo_precision"].to_numpy()[rows],
-                "latitude": self.latitude[rows],
-                "longitude": self.longitude[rows],
-            }
-        )
+        # Only the shown rows are taken from the (single-chunk) text columns.
+        columns = ["event_id", "event_type", "sub_event_type", "place", "admin1_name", "country_code", "summary", "geo_precision"]
+        points = pd.DataFrame({c: self.frame[c].take(rows).to_numpy() for c in columns})
+        points["day"] = (EPOCH + self.day[rows]).astype(str)
+        points["latitude"] = self.latitude[rows]
+        points["longitude"] = self.longitude[rows]
+        return points
 
     def grid_counts(self, result: QueryResult, max_cells: int = 20_000) -> tuple[pd.DataFrame, float]:
-        """Events counted per grid cell (cell centres); the cell grows until at most max_cells are occupied."""
-        size = 0.05
+        """Events counted per grid cell (cell centres); cells of 0.05° doubled until at most max_cells are occupied."""
         lat, lon = self.latitude[result.rows], self.longitude[result.rows]
+        size = 0.05
+        if len(lat):
+            # Start near the size the data's extent needs, to skip passes over all rows.
+            area = max(float(np.ptp(lat)) * float(np.ptp(lon)), 1e-9)
+            while area / (size * size) > 4 * max_cells:
+                size *= 2
         while True:
-            rows_ = np.floor((lat + 90) / size).astype(np.int64)
-            cols = np.floor((lon + 180) / size).astype(np.int64)
+            rows_ = ((lat + 90) / size).astype(np.int64)
+            cols = ((lon + 180) / size).astype(np.int64)
             width = int(np.ceil(360 / size)) + 1
             counts = np.bincount(rows_ * width + cols) if len(rows_) else np.zeros(0, dtype=np.int64)
             cells = np.flatnonzero(counts)
             if len(cells) <= max_cells:
                 break
             size *= 2
-        return (
-            pd.DataFrame(
-                {
-                    "latitude": ((cells // width + 0.5) * size - 90).astype(np.float32),
-                    "longitude": ((cells % width + 0.5) * size - 180).astype(np.float32),
-                    "count": counts[cells],
-                }
-            ),
-            size,
+        table = pd.DataFrame(
+            {
+                "latitude": ((cells // width + 0.5) * size - 90).astype(np.float32),
+                "longitude": ((cells % width + 0.5) * size - 180).astype(np.float32),
+                "count": counts[cells],
+            }
         )
+        return table, size
 
     # --------------------------------------------------------------- records
 
-    def records(self, result: QueryResult, limit: int | None = None) -> pd.DataFrame:
-        """The matching events, newest first, all columns (limit: the first N)."""
-        order = result.rows[np.argsort(-self.day[result.rows], kind="stable")]
-        if limit is not None:
-            order = order[:limit]
-        return self.frame.iloc[order]
+    def records(self, result: QueryResult, limit: int | None = None, columns: list[str] | None = None) -> pd.DataFrame:
+        """The matching events, newest first (ties in store order); limit: the first N; columns: only these."""
+        rows = result.rows
+        key = -self.day[rows].astype(np.int64) * (self.total + 1) + np.arange(len(rows))
+        if limit is not None and limit < len(rows):
+            chosen = np.argpartition(key, limit)[:limit]  # sort only the N shown
+            order = rows[chosen[np.argsort(key[chosen])]]
+        else:
+            order = rows[np.argsort(key)]
+        return (self.frame if columns is None else self.frame[columns]).iloc[order]
 
     def record(self, event_id: str) -> dict | None:
         if event_id not in self.id_position:
@@ -241,6 +267,22 @@ class InMemoryEventStore:
 
     def precision_order(self) -> list[str]:
         return [p for p in GEO_PRECISIONS if p in self.precision.position]
+
+
+def _one_chunk_per_column(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text columns as single Arrow chunks.
+
+    A Parquet or CSV read leaves each column in several chunks, and taking a
+    few thousand rows from a chunked column is ~100x slower than from one
+    chunk (10 ms against 0.1 ms per column at a million rows).
+    """
+    frame = frame.copy()
+    for column in frame.columns:
+        if isinstance(frame[column].dtype, pd.StringDtype):
+            values = pa.array(frame[column])
+            single = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+            frame[column] = pd.Series(pd.array(pa.chunked_array([single]), dtype=frame[column].dtype), index=frame.index)
+    return frame
 
 
 def _day_number(day: dt.date) -> int:
