@@ -463,21 +463,38 @@ def create_app(data=None, territory=None, fmt="auto", mapping=None, encoding="ut
         Output("root", "className"),
         Output("territory-summary", "children"),
         Input("view", "data"),
-        Input("table", "selectedRows"),
-        Input("map", "selectedData"),
+        Input("selection", "data"),
     )
-    def render_view(query, selected_rows, map_selection):
+    def render_view(query, selection):
         view, _ = fit_view_to_data(view_from_query(query or "")[0], store.bounds)
-        selected_ids = tuple(row.get("event_id") for row in selected_rows or () if isinstance(row, dict))
-        map_ids = None
-        if ctx.triggered_id == "map" and map_selection and map_selection.get("points"):
-            map_ids = [p["customdata"][0] for p in map_selection["points"] if p.get("customdata")]
+        selection = selection or {}
+        selected_ids = tuple(selection.get("rows") or ())
+        map_ids = selection.get("map")
         out = render_outputs(data, view, selected_ids, map_ids)
         root_class = f"root theme-{view.theme}" + (" present" if view.present else "")
         return (
             out["map"], out["timeline"], out["count"], out["summary"], source_line(data, view), out["type_options"],
             out["sub_type_options"], out["table"], out["table_note"], root_class, out["territory"],
         )
+
+    # Selections reach the render through a store, set only when the user
+    # selects: an Input on the lazily loaded grid or graph would hold the
+    # first render back until their scripts have loaded (~1.5 s).
+    @app.callback(
+        Output("selection", "data"),
+        Input("table", "selectedRows"),
+        Input("map", "selectedData"),
+        State("selection", "data"),
+        prevent_initial_call=True,
+    )
+    def remember_selection(selected_rows, map_selection, previous):
+        selection = dict(previous or {})
+        if ctx.triggered_id == "table":
+            selection["rows"] = [row.get("event_id") for row in selected_rows or () if isinstance(row, dict)]
+        else:
+            points = (map_selection or {}).get("points") or []
+            selection["map"] = [p["customdata"][0] for p in points if p.get("customdata")] or None
+        return selection
 
     @app.callback(Output("detail", "children"), Input("map", "clickData"), Input("table", "selectedRows"), State("mode", "value"))
     def show_detail(map_click, selected_rows, mode):

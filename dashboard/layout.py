@@ -243,6 +243,7 @@ def build_layout(data):
         [
             dcc.Location(id="url", refresh=False),
             dcc.Store(id="view"),
+            dcc.Store(id="selection"),
             dcc.Interval(id="player", interval=1000, disabled=True),
             _header(data),
             html.Div([html.Aside(_filters(data), className="sidebar operator"), main], className="body"),

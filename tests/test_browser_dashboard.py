@@ -163,3 +163,28 @@ def test_every_request_stays_on_the_origin_and_the_console_is_clean(server, brow
     assert outside == []
     errors = [entry["message"] for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
     assert errors == []
+
+
+def test_table_and_map_selections_are_linked(server, browser):
+    open_page(browser, server.url + "/")
+    wait_for_count(browser, "12 of 12 events")
+    # A row selected in the table is ringed on the map.
+    cell = browser.find_element(By.XPATH, "//div[@id='table']//div[@role='row'][.//div[contains(., 'oil depot')]]//div[@col-id='place']")
+    cell.click()
+    wait_for(browser, lambda d: any(t["name"] == "selected" for t in map_traces(d)), message="no ring around the selected event")
+    # Points selected on the map narrow the table to them.
+    browser.execute_script(
+        """
+        const gd = document.querySelector('#map .js-plotly-plot');
+        const wanted = ['RFERL-20250121-03', 'RFERL-20250121-08'];
+        const points = [];
+        gd._fullData.forEach((trace, curve) => (trace.customdata || []).forEach((row, index) => {
+            if (wanted.includes(row[0])) points.push({curveNumber: curve, pointNumber: index, pointIndex: index,
+                                                      customdata: row, data: gd.data[curve], fullData: trace});
+        }));
+        gd.emit('plotly_selected', {points: points});
+        """
+    )
+    wait_for(browser, lambda d: "2 events selected on the map" in d.find_element(By.ID, "table-note").text)
+    table = browser.find_element(By.ID, "table").text
+    assert "Smolensk" in table and "Lyman" not in table
