@@ -197,7 +197,7 @@ def _territory_for(data: DashboardData, view: ViewState):
     bounds = data.store.bounds
     end = view.date_to or bounds.last_day
     start = view.date_from or bounds.first_day
-    snapshot_date, geojson = layer.display_geojson(end, 0.005)
+    snapshot_date, geojson = layer.display_geojson(end, display_tolerance(view, data.store))
     if snapshot_date is None:
         return [], "", f"{layer.name}: no snapshot on or before {end:%-d %b %Y}."
     label = f"{layer.name} as of {snapshot_date:%-d %b %Y}"
@@ -211,6 +211,18 @@ def _territory_for(data: DashboardData, view: ViewState):
             f"{change.lost_km2:,.1f} km² lost (purple), net {change.net_km2:+,.1f} km²."
         )
     return figures.territory_layers(geojson, view.territory_opacity, change_geojson), label, sentence
+
+
+def display_tolerance(view: ViewState, store) -> float:
+    """Simplification for the control layer at the map's zoom: about a pixel.
+
+    At zoom z a 512-px world shows 360/(512·2^z) degrees per pixel; finer
+    detail is invisible and only makes the response larger.
+    """
+    zoom = view.zoom if view.zoom is not None else figures.fit_map_view(*store.extent())[2]
+    degrees_per_pixel = 360 / (512 * 2**zoom)
+    # Steps of 2x so nearby zooms share one cached simplification.
+    return float(2.0 ** round(np.log2(max(degrees_per_pixel, 1e-5))))
 
 
 def _change_cached(data: DashboardData, start, end):

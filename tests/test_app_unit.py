@@ -279,3 +279,12 @@ def test_import_views_rejects_garbage_and_cleans_queries(tmp_path):
         import_views(path, "not json")
     views = import_views(path, json.dumps([{"name": "x", "query": "mode=globe&type=Battles"}, {"bad": 1}]))
     assert views == [{"name": "x", "query": "type=Battles", "saved_at": ""}]
+
+
+def test_control_layer_detail_follows_the_zoom(data):
+    from dashboard.app import display_tolerance
+
+    coarse = display_tolerance(ViewState(center_lat=48, center_lon=37, zoom=4), data.store)
+    fine = display_tolerance(ViewState(center_lat=48, center_lon=37, zoom=9), data.store)
+    assert coarse == 32 * fine  # five zoom levels: 2^5 finer
+    assert 0.01 < coarse < 0.05  # about a pixel at zoom 4 (0.0275°)
