@@ -27,7 +27,7 @@ from flask import abort, send_file
 from . import figures
 from .boundaries import ADMIN1_PATH, COUNTRIES_PATH
 from .layout import TABLE_COLUMNS, build_layout, detail_placeholder
-from .load import events_to_csv, parse_mapping
+from .load import events_to_csv, parse_mapping, parse_type_values
 from .prepare import PreparedEvents, prepare_events
 from .saved_views import SavedViewsError, delete_view, import_views, read_views, save_view, views_file_for
 from .schema import type_colour
@@ -60,8 +60,8 @@ class DashboardData:
     change_cache: dict = field(default_factory=dict)  # territorial change per pair of snapshot dates
 
 
-def load_dashboard_data(data=None, territory=None, fmt="auto", mapping=None, encoding="utf-8") -> DashboardData:
-    prepared = prepare_events(data, fmt, parse_mapping(mapping) if mapping else None, None, encoding)
+def load_dashboard_data(data=None, territory=None, fmt="auto", mapping=None, encoding="utf-8", type_values=None) -> DashboardData:
+    prepared = prepare_events(data, fmt, parse_mapping(mapping) if mapping else None, parse_type_values(type_values), encoding)
     store = InMemoryEventStore(prepared.events, prepared.custom_types)
     layer = None
     if territory:
@@ -379,8 +379,10 @@ def next_view(store, trigger, search, controls: dict, events: dict, current_quer
     return view, notices + fit_notices, playing, saved
 
 
-def create_app(data=None, territory=None, fmt="auto", mapping=None, encoding="utf-8", dashboard_data: DashboardData | None = None) -> dash.Dash:
-    data = dashboard_data or load_dashboard_data(data, territory, fmt, mapping, encoding)
+def create_app(
+    data=None, territory=None, fmt="auto", mapping=None, encoding="utf-8", type_values=None, dashboard_data: DashboardData | None = None
+) -> dash.Dash:
+    data = dashboard_data or load_dashboard_data(data, territory, fmt, mapping, encoding, type_values)
     store = data.store
     app = dash.Dash(
         __name__,
@@ -442,6 +444,10 @@ def create_app(data=None, territory=None, fmt="auto", mapping=None, encoding="ut
             raise dash.exceptions.PreventUpdate
         keys = ["date_from", "date_to", "slider", "types", "sub_types", "countries", "regions", "actors", "text", "mode", "theme", "present", "territory_shown", "position", "opacity"]
         saved = {"options": saved_options or [], "value": saved_value, "views": _views_or_empty(data)}
+        if trigger is None:
+            notices_at_start = load_notices(data)
+        else:
+            notices_at_start = []
         view, notices, playing, saved = next_view(
             store, trigger, search, dict(zip(keys, control_values)),
             {"timeline_selection": timeline_selection, "map_click": map_click, "relayout": relayout, "play_mode": play_mode or "day", "window_days": window_days or 7},
@@ -452,7 +458,7 @@ def create_app(data=None, territory=None, fmt="auto", mapping=None, encoding="ut
             *controls_tuple(view, store),
             ("?" + query) if query else "",
             query,
-            [html.P(n, className="notice") for n in notices],
+            [html.P(n, className="notice") for n in notices_at_start + notices],
             not playing,
             "❚❚ Pause" if playing else "▶ Play",
             saved.get("value") if trigger in ("saved-list", "prev-view", "next-view") else no_update,
@@ -586,6 +592,18 @@ def create_app(data=None, territory=None, fmt="auto", mapping=None, encoding="ut
         prevent_initial_call=True,
     )
     return app
+
+
+def load_notices(data: DashboardData) -> list[str]:
+    """What the page says at start about rows that did not load."""
+    notices = []
+    for report in data.prepared.reports:
+        if report.rows_rejected:
+            notices.append(
+                f"{Path(report.source).name}: {report.rows_rejected:,} of {report.rows_read:,} rows were rejected and are not shown; "
+                f"`python -m dashboard validate {report.source}` lists them with their reasons."
+            )
+    return notices
 
 
 def _views_or_empty(data: DashboardData) -> list[dict]:

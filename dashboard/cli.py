@@ -131,6 +131,12 @@ def load_prepared(args):
         parse_type_values(args.type_value),
         args.encoding,
     )
+    print_reports(prepared)
+    return prepared
+
+
+def print_reports(prepared) -> None:
+    """Rejected rows and join notes of each file, on stderr (the first ten of each)."""
     for report in prepared.reports:
         if report.rows_rejected or report.join_notes:
             print(f"{report.source}: {report.summary()}", file=sys.stderr)
@@ -138,7 +144,6 @@ def load_prepared(args):
                 print(f"  row {line.row}, {line.column}: {line.reason}", file=sys.stderr)
             for note in report.join_notes[:10]:
                 print(f"  {note}", file=sys.stderr)
-    return prepared
 
 
 def run_events(args) -> int:
@@ -171,7 +176,10 @@ def run_events(args) -> int:
 def run_serve(args) -> int:
     from .app import create_app
 
-    app = create_app(data=args.data, territory=args.territory, fmt=args.fmt, mapping=args.mapping, encoding=args.encoding)
+    app = create_app(
+        data=args.data, territory=args.territory, fmt=args.fmt, mapping=args.mapping, encoding=args.encoding, type_values=args.type_value
+    )
+    print_reports(app.dashboard_data.prepared)
     print(f"Dashboard running on http://{args.host}:{args.port}/ (Ctrl+C to stop)", flush=True)
     app.run(host=args.host, port=args.port, debug=args.debug)
     return 0

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from conftest import ROOT
 from dashboard import figures
 from dashboard.app import DashboardData, detail_panel, load_dashboard_data, next_view, render_outputs
 from dashboard.saved_views import SavedViewsError, import_views, read_views, save_view
@@ -288,3 +289,17 @@ def test_control_layer_detail_follows_the_zoom(data):
     fine = display_tolerance(ViewState(center_lat=48, center_lon=37, zoom=9), data.store)
     assert coarse == 32 * fine  # five zoom levels: 2^5 finer
     assert 0.01 < coarse < 0.05  # about a pixel at zoom 4 (0.0275°)
+
+
+def test_the_page_says_when_rows_were_rejected(tmp_path, monkeypatch):
+    from dashboard.app import load_notices
+
+    monkeypatch.setenv("DASHBOARD_CACHE_DIR", str(tmp_path / "cache"))
+    text = (ROOT / "data" / "events" / "article_events.csv").read_text(encoding="utf-8").splitlines()
+    bad = text[1].replace("RFERL-20250121-01", "BAD-1").replace("2025-01-20", "2025-02-30")
+    path = tmp_path / "events.csv"
+    path.write_text("\n".join([*text, bad]) + "\n", encoding="utf-8")
+    notices = load_notices(load_dashboard_data([str(path)]))
+    assert notices == [
+        f"events.csv: 1 of 13 rows were rejected and are not shown; `python -m dashboard validate {path}` lists them with their reasons."
+    ]
