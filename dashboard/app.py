@@ -561,6 +561,31 @@ def create_app(
             views, message = _views_or_empty(data), str(error)
         return [{"label": v["name"], "value": v["name"], "query": v["query"]} for v in views], message
 
+    @app.callback(
+        Output("export-download", "data"),
+        Output("export-message", "children"),
+        Input("export-button", "n_clicks"),
+        State("view", "data"),
+        State("export-format", "value"),
+        State("export-size", "value"),
+        State("export-width", "value"),
+        State("export-height", "value"),
+        State("export-title", "value"),
+        prevent_initial_call=True,
+    )
+    def export_image(_, query, fmt, size, width, height, title):
+        from .export import PRESETS, ExportError, export_bytes_for_page
+
+        try:
+            if size != "custom":
+                width, height = PRESETS.get(size, PRESETS["slide"])
+            if not isinstance(width, (int, float)) or not isinstance(height, (int, float)):
+                raise ExportError("give a width and a height in pixels (100 to 8000)")
+            content, name, _ = export_bytes_for_page(query or "", data, fmt, int(width), int(height), title)
+        except ExportError as error:
+            return no_update, f"Not exported: {error}."
+        return dcc.send_bytes(content, name), f"Exported {name} ({len(content) / 1024:,.0f} KB)."
+
     @app.callback(Output("views-download", "data"), Input("export-views", "n_clicks"), prevent_initial_call=True)
     def export_saved_views(_):
         import json
