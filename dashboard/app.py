@@ -141,7 +141,7 @@ def render_outputs(data: DashboardData, view: ViewState, selected_ids=(), map_se
     store = data.store
     result = store.query(view)
     undated = store.query(view, ignore_dates=True)
-    territory_layers, territory_label, territory_sentence = _territory_for(data, view)
+    territory_layers, territory_label, territory_sentence = territory_for_view(data, view)
     map_figure = figures.map_figure(
         view,
         store,
@@ -185,7 +185,7 @@ def render_outputs(data: DashboardData, view: ViewState, selected_ids=(), map_se
     }
 
 
-def _territory_for(data: DashboardData, view: ViewState):
+def territory_for_view(data: DashboardData, view: ViewState):
     """Map layers, legend label and the on-screen sentence for the control layer.
 
     The layer as it stood on the end date; when the range spans two different

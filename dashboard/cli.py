@@ -37,7 +37,10 @@ def build_parser() -> argparse.ArgumentParser:
     events.add_argument("--admin1", dest="regions", action="append", metavar="CODE", help="ISO 3166-2 region (repeatable)")
     events.add_argument("--format", dest="output_format", choices=["csv", "geojson"], default="csv")
 
+    from .export import add_export_arguments
     from .territory import add_fetch_arguments, add_territory_arguments
+
+    add_export_arguments(commands.add_parser("export", help="write the map of a view as PNG, SVG or PDF"))
 
     add_territory_arguments(commands.add_parser("territory", help="territorial change between two dates"))
     add_fetch_arguments(commands.add_parser("fetch-territory", help="download the DeepStateMap history (needs a network)"))
@@ -79,6 +82,10 @@ def main(argv: list[str] | None = None) -> int:
             return run_validate(args)
         if command == "events":
             return run_events(args)
+        if command == "export":
+            from .export import run_export_command
+
+            return run_export_command(args)
         if command == "territory":
             from .territory import run_territory_command
 

@@ -355,12 +355,21 @@ def _add_choropleth(figure, store, result, admin1_source, theme):
             # OrRd from zero: a region with one event is still clearly shaded.
             colorscale="OrRd",
             zmin=0,
+            zmax=max(int(counts["count"].max()), 1) if len(counts) else 1,  # zmin alone is ignored
             marker={"opacity": 0.85, "line": {"width": 0.6, "color": THEMES[theme]["border"]}},
-            colorbar={"title": {"text": "events"}, "thickness": 14, "tickformat": ",d"},
+            colorbar=_count_colourbar(counts["count"].max() if len(counts) else 1),
             hovertemplate="%{customdata[1]} (%{customdata[0]}): %{z} events<extra></extra>",
             name="events per region",
         )
     )
+
+
+def _count_colourbar(largest) -> dict:
+    # Whole numbers only: small counts get a tick per event instead of 1, 1, 2, 2, 3.
+    bar = {"title": {"text": "events"}, "thickness": 14, "tickformat": ",d"}
+    if largest <= 8:
+        bar["dtick"] = 1
+    return bar
 
 
 def timeline_figure(view: ViewState, store: InMemoryEventStore, result: QueryResult, scale: float = 1.0) -> go.Figure:
