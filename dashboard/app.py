@@ -274,32 +274,30 @@ def source_line(data: DashboardData, view: ViewState) -> str:
     return " · ".join(parts)
 
 
-CONTROL_IDS = [
-    ("date-from", "value"),
-    ("date-to", "value"),
-    ("date-slider", "value"),
-    ("types", "value"),
-    ("sub-types", "value"),
-    ("countries", "value"),
-    ("regions", "value"),
-    ("actors", "value"),
-    ("text", "value"),
-    ("mode", "value"),
-    ("theme", "value"),
-    ("present", "value"),
-    ("territory-shown", "value"),
-    ("territory-position", "value"),
-    ("territory-opacity", "value"),
+# Each control's (component id, property) and its key in controls_from_view.
+CONTROLS = [
+    ("date-from", "value", "date_from"),
+    ("date-to", "value", "date_to"),
+    ("date-slider", "value", "slider"),
+    ("types", "value", "types"),
+    ("sub-types", "value", "sub_types"),
+    ("countries", "value", "countries"),
+    ("regions", "value", "regions"),
+    ("actors", "value", "actors"),
+    ("text", "value", "text"),
+    ("mode", "value", "mode"),
+    ("theme", "value", "theme"),
+    ("present", "value", "present"),
+    ("territory-shown", "value", "territory_shown"),
+    ("territory-position", "value", "position"),
+    ("territory-opacity", "value", "opacity"),
 ]
+CONTROL_KEYS = [key for _, _, key in CONTROLS]
 
 
 def controls_tuple(view: ViewState, store) -> tuple:
     controls = controls_from_view(view, store)
-    return (
-        controls["date_from"], controls["date_to"], controls["slider"], controls["types"], controls["sub_types"],
-        controls["countries"], controls["regions"], controls["actors"], controls["text"], controls["mode"],
-        controls["theme"], controls["present"], controls["territory_shown"], controls["position"], controls["opacity"],
-    )
+    return tuple(controls[key] for key in CONTROL_KEYS)
 
 
 def next_view(store, trigger, search, controls: dict, events: dict, current_query, playing: bool, saved: dict):
@@ -402,7 +400,7 @@ def create_app(
         return send_file(path, mimetype="application/geo+json", max_age=3600)
 
     @app.callback(
-        *[Output(i, p) for i, p in CONTROL_IDS],
+        *[Output(i, p) for i, p, _ in CONTROLS],
         Output("url", "search"),
         Output("view", "data"),
         Output("notices", "children"),
@@ -410,7 +408,7 @@ def create_app(
         Output("play", "children"),
         Output("saved-list", "value"),
         Input("url", "search"),
-        *[Input(i, p) for i, p in CONTROL_IDS],
+        *[Input(i, p) for i, p, _ in CONTROLS],
         Input("timeline", "selectedData"),
         Input("map", "clickData"),
         Input("map", "relayoutData"),
@@ -430,9 +428,9 @@ def create_app(
         State("saved-list", "options"),
     )
     def sync_view(search, *args):
-        control_values = args[: len(CONTROL_IDS)]
+        control_values = args[: len(CONTROLS)]
         (timeline_selection, map_click, relayout, _reset, _tick, _play, _back, _forward, _exit, saved_value, _prev, _next,
-         current_query, player_disabled, play_mode, window_days, saved_options) = args[len(CONTROL_IDS):]
+         current_query, player_disabled, play_mode, window_days, saved_options) = args[len(CONTROLS):]
         trigger = ctx.triggered_id
         if trigger == "map" and "relayoutData" in (ctx.triggered[0]["prop_id"] if ctx.triggered else ""):
             trigger = "map-relayout"
@@ -442,14 +440,13 @@ def create_app(
             raise dash.exceptions.PreventUpdate  # our own URL update coming back
         if trigger == "saved-list" and not saved_value:
             raise dash.exceptions.PreventUpdate
-        keys = ["date_from", "date_to", "slider", "types", "sub_types", "countries", "regions", "actors", "text", "mode", "theme", "present", "territory_shown", "position", "opacity"]
         saved = {"options": saved_options or [], "value": saved_value, "views": _views_or_empty(data)}
         if trigger is None:
             notices_at_start = load_notices(data)
         else:
             notices_at_start = []
         view, notices, playing, saved = next_view(
-            store, trigger, search, dict(zip(keys, control_values)),
+            store, trigger, search, dict(zip(CONTROL_KEYS, control_values)),
             {"timeline_selection": timeline_selection, "map_click": map_click, "relayout": relayout, "play_mode": play_mode or "day", "window_days": window_days or 7},
             current_query, not player_disabled, saved,
         )
