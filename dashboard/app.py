@@ -65,11 +65,10 @@ def load_dashboard_data(data=None, territory=None, fmt="auto", mapping=None, enc
     store = InMemoryEventStore(prepared.events, prepared.custom_types)
     layer = None
     if territory:
-        from .territory import classify_points, load_layer
+        from .territory import load_layer
 
         layer = load_layer(territory)
-        days = store.frame["event_date"].to_numpy().astype("datetime64[D]")
-        store.territory_position = classify_points(layer, days, store.longitude, store.latitude)
+        store.attach_territory(layer)
     label = ", ".join(Path(r.source).name for r in prepared.reports)
     views_path = views_file_for([r.source for r in prepared.reports])
     return DashboardData(store, prepared, layer, label, views_path)

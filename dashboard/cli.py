@@ -10,6 +10,7 @@ import datetime as dt
 import sys
 
 from .load import FORMATS, LoadError, load_events, parse_mapping, parse_type_values, write_rejects
+from .territory import TerritoryError
 
 SHOWN_REJECTS = 50
 
@@ -95,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
 
             return run_fetch_command(args)
         return run_serve(args)
-    except LoadError as error:
+    except (LoadError, TerritoryError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
 
@@ -160,6 +161,10 @@ def run_events(args) -> int:
 
     prepared = load_prepared(args)
     store = InMemoryEventStore(prepared.events, prepared.custom_types)
+    if args.territory:
+        from .territory import load_layer
+
+        store.attach_territory(load_layer(args.territory))  # adds the territory_position column
     view = ViewState(
         date_from=args.date_from,
         date_to=args.date_to,

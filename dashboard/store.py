@@ -111,6 +111,19 @@ class InMemoryEventStore:
             actors=frozenset(self.actor1.categories) | frozenset(self.actor2.categories),
         )
 
+    def attach_territory(self, layer) -> None:
+        """Class every event inside or outside a control layer on its own day.
+
+        Becomes a filter (ViewState.territory_position) and a column of the
+        records ("inside", "outside", or "no layer" before its first snapshot).
+        """
+        from .territory import classify_points
+
+        days = self.frame["event_date"].to_numpy().astype("datetime64[D]")
+        lons, lats = self.frame["longitude"].to_numpy(dtype=float), self.frame["latitude"].to_numpy(dtype=float)
+        self.territory_position = classify_points(layer, days, lons, lats)
+        self.frame["territory_position"] = self.territory_position
+
     # ---------------------------------------------------------------- query
 
     def query(self, view: ViewState, ignore_dates: bool = False) -> QueryResult:

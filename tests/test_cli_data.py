@@ -290,3 +290,21 @@ def test_bundled_coordinates_are_the_gazetteers():
         place = gazetteer.geocode(row["place"], row["country"], row["admin1"], row["geo_precision"] or "town")
         assert float(row["latitude"]) == round(place.latitude, 5), row["event_id"]
         assert float(row["longitude"]) == round(place.longitude, 5), row["event_id"]
+
+
+def test_events_with_a_control_layer_say_inside_or_outside_on_each_day(cache_dir, tmp_path):
+    from test_browser_territory import square, write_snapshot
+
+    # 15 Jan: south of Pokrovsk; 20 Jan: grown north over it.
+    write_snapshot(tmp_path, "20250115", [square(37.0, 47.9, 37.5, 48.2)])
+    write_snapshot(tmp_path, "20250120", [square(37.0, 47.9, 37.5, 48.4)])
+    rows = {row["event_id"]: row["territory_position"] for row in events(cache_dir, "--territory", str(tmp_path))}
+    assert rows["RFERL-20250121-01"] == "inside"  # Pokrovsk, 20 Jan
+    assert rows["RFERL-20250121-02"] == "outside"  # Lyman, 20 Jan
+    assert rows["RFERL-20250121-10"] == "no layer"  # 11 Jan, before the first snapshot
+
+
+def test_events_with_an_unreadable_control_layer_is_a_clear_error(cache_dir, tmp_path):
+    result = run(cache_dir, "events", "--territory", str(tmp_path / "missing"))
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: ") and "Traceback" not in result.stderr
