@@ -25,7 +25,6 @@ import argparse
 import gzip
 import json
 import os
-import re
 import socket
 import statistics
 import subprocess

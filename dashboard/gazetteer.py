@@ -81,6 +81,8 @@ class Gazetteer:
 
     def __init__(self, regions: dict[str, str] | None = None):
         self.regions = regions or {}
+        # A cache per gazetteer (one on the method would keep every instance alive).
+        self.geocode = functools.lru_cache(maxsize=4096)(self._geocode)
 
     @classmethod
     def from_admin1(cls, admin1) -> "Gazetteer":
@@ -95,8 +97,7 @@ class Gazetteer:
                     regions.setdefault(region_core(key), row.gn_a1_code)
         return cls(regions)
 
-    @functools.lru_cache(maxsize=4096)
-    def geocode(self, place: str, country: str = "", admin1: str = "", precision: str = "town") -> Place:
+    def _geocode(self, place: str, country: str = "", admin1: str = "", precision: str = "town") -> Place:
         primary, alternate, countries, _ = _geonames()
         country_code = country_code_for(country) if country else None
         if country and not country_code:
