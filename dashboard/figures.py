@@ -76,8 +76,9 @@ def fit_map_view(lons, lats, width_px: int = 760, height_px: int = 560) -> tuple
 
     span_x = max(east - west, 0.5) / 360
     span_y = max(mercator_y(north) - mercator_y(south), 0.01) / (2 * math.pi)
-    # MapLibre draws the world 512 px wide at zoom 0; keep 20% margin.
-    zoom = min(math.log2(width_px * 0.8 / (512 * span_x)), math.log2(height_px * 0.8 / (512 * span_y)), 9)
+    # MapLibre draws the world 512 px wide at zoom 0; keep a 30% margin so the
+    # regions around the outermost events (choropleth, density) stay in view.
+    zoom = min(math.log2(width_px * 0.7 / (512 * span_x)), math.log2(height_px * 0.7 / (512 * span_y)), 9)
     centre_y = (mercator_y(north) + mercator_y(south)) / 2
     centre_lat = math.degrees(2 * math.atan(math.exp(centre_y)) - math.pi / 2)
     return round(centre_lat, 4), round((west + east) / 2, 4), round(max(zoom, 1.0), 2)
