@@ -439,7 +439,9 @@ def create_app(
             raise dash.exceptions.PreventUpdate  # our own URL update coming back
         if trigger == "saved-list" and not saved_value:
             raise dash.exceptions.PreventUpdate
-        saved = {"options": saved_options or [], "value": saved_value, "views": _views_or_empty(data)}
+        # The saved-views file is read only when a saved view is being opened.
+        slides = trigger in ("saved-list", "prev-view", "next-view")
+        saved = {"options": saved_options or [], "value": saved_value, "views": _views_or_empty(data) if slides else []}
         if trigger is None:
             notices_at_start = load_notices(data)
         else:
@@ -457,7 +459,7 @@ def create_app(
             [html.P(n, className="notice") for n in notices_at_start + notices],
             not playing,
             "❚❚ Pause" if playing else "▶ Play",
-            saved.get("value") if trigger in ("saved-list", "prev-view", "next-view") else no_update,
+            saved.get("value") if slides else no_update,
         )
 
     @app.callback(Output("player", "interval"), Input("speed", "value"))
