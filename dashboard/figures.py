@@ -166,7 +166,9 @@ def map_figure(
         _add_choropleth(figure, store, result, admin1_source, view.theme)
         country_level = store.country_level_count(result)
         if country_level:
-            extra_notes.append(f"{country_level:,} country-level event(s) are counted in no region.")
+            extra_notes.append(
+                f"{country_level:,} country-level event{'s are' if country_level != 1 else ' is'} counted in no region."
+            )
     elif view.mode == "density":
         cells, size = store.grid_counts(result, DENSITY_MAX_CELLS)
         figure.add_trace(
@@ -394,7 +396,6 @@ def timeline_figure(view: ViewState, store: InMemoryEventStore, result: QueryRes
                 name=_hover_text(event_type),
                 marker={"color": type_colour(event_type, store.custom_types), "line": {"width": 0}},
                 hovertemplate="%{x|%d %b %Y}: %{y} " + _hover_text(event_type) + "<extra></extra>",
-                showlegend=False,
             )
         )
     first, last = store.bounds.first_day, store.bounds.last_day
@@ -412,7 +413,10 @@ def timeline_figure(view: ViewState, store: InMemoryEventStore, result: QueryRes
         bargap=0.1,
         dragmode="select",
         selectdirection="h",
-        margin={"l": 50, "r": 10, "t": 8, "b": 30},
+        # Its own legend: in the Regions and Density views the map has none for the types.
+        showlegend=True,
+        legend={"orientation": "h", "traceorder": "normal", "x": 0, "y": 1.02, "xanchor": "left", "yanchor": "bottom", "font": {"size": int(13 * scale)}},
+        margin={"l": 50, "r": 10, "t": int(34 * scale), "b": 30},
         paper_bgcolor=colours["paper"],
         plot_bgcolor=colours["paper"],
         font={"family": FONT, "color": colours["text"], "size": int(13 * scale)},
