@@ -57,6 +57,7 @@ class DashboardData:
     territory: object | None = None  # territory.TerritoryLayer
     data_label: str = ""
     views_path: Path | None = None  # saved views, beside the data
+    basemap: str | None = None  # optional tile URL ({z}/{x}/{y}) or style URL; None: fully offline
     change_cache: dict = field(default_factory=dict)  # territorial change per pair of snapshot dates
 
 
@@ -149,6 +150,7 @@ def render_outputs(data: DashboardData, view: ViewState, selected_ids=(), map_se
         admin1_source=GEO_URLS["admin1"],
         territory=territory_layers,
         territory_label=territory_label,
+        basemap=data.basemap,
         selected_ids=tuple(selected_ids),
         scale=1.5 if view.present else 1.0,
     )
@@ -377,9 +379,17 @@ def next_view(store, trigger, search, controls: dict, events: dict, current_quer
 
 
 def create_app(
-    data=None, territory=None, fmt="auto", mapping=None, encoding="utf-8", type_values=None, dashboard_data: DashboardData | None = None
+    data=None,
+    territory=None,
+    fmt="auto",
+    mapping=None,
+    encoding="utf-8",
+    type_values=None,
+    dashboard_data: DashboardData | None = None,
+    basemap: str | None = None,
 ) -> dash.Dash:
     data = dashboard_data or load_dashboard_data(data, territory, fmt, mapping, encoding, type_values)
+    data.basemap = basemap or os.environ.get("DASHBOARD_BASEMAP") or None
     store = data.store
     app = dash.Dash(
         __name__,

@@ -24,6 +24,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8050)
     serve.add_argument("--debug", action="store_true", help="Dash's debug mode (reloader and error overlay)")
+    serve.add_argument(
+        "--basemap",
+        metavar="URL",
+        help="a tile URL with {z}/{x}/{y} or a MapLibre style URL, for users who have a server "
+        "(default: none, so nothing leaves the machine; also $DASHBOARD_BASEMAP)",
+    )
 
     validate = commands.add_parser("validate", help="check an event file and report every rejected row")
     validate.add_argument("path")
@@ -189,7 +195,13 @@ def run_serve(args) -> int:
     from .app import create_app
 
     app = create_app(
-        data=args.data, territory=args.territory, fmt=args.fmt, mapping=args.mapping, encoding=args.encoding, type_values=args.type_value
+        data=args.data,
+        territory=args.territory,
+        fmt=args.fmt,
+        mapping=args.mapping,
+        encoding=args.encoding,
+        type_values=args.type_value,
+        basemap=args.basemap,
     )
     print_reports(app.dashboard_data.prepared)
     print(f"Dashboard running on http://{args.host}:{args.port}/ (Ctrl+C to stop)", flush=True)

@@ -93,16 +93,23 @@ WORLD = {
 }
 
 
-def boundary_layers(countries_source, admin1_source, theme: str, scale: float = 1.0, territory: list[dict] | None = None) -> list[dict]:
-    """Map layers bottom to top: sea, land, the territorial layer, region and country lines."""
+def boundary_layers(
+    countries_source, admin1_source, theme: str, scale: float = 1.0, territory: list[dict] | None = None, basemap: str | None = None
+) -> list[dict]:
+    """Map layers bottom to top: sea and land (or the user's tiles), the territorial layer, region and country lines."""
     colours = THEMES[theme]
     fill = lambda source, colour: {"sourcetype": "geojson", "source": source, "type": "fill", "color": colour, "below": "traces"}  # noqa: E731
     line = lambda source, colour, width: {  # noqa: E731
         "sourcetype": "geojson", "source": source, "type": "line", "color": colour, "line": {"width": width * scale}, "below": "traces"
     }
+    if basemap and "{z}" in basemap:
+        ground = [{"sourcetype": "raster", "source": [basemap], "below": "traces"}]
+    elif basemap:
+        ground = []  # a style URL: the style draws the ground
+    else:
+        ground = [fill(WORLD, colours["water"]), fill(countries_source, colours["land"])]
     return [
-        fill(WORLD, colours["water"]),
-        fill(countries_source, colours["land"]),
+        *ground,
         *(territory or []),
         line(admin1_source, colours["region_line"], 0.8),
         line(countries_source, colours["border"], 1.6),
@@ -150,6 +157,7 @@ def map_figure(
     admin1_source,
     territory: list[dict] | None = None,
     territory_label: str = "",
+    basemap: str | None = None,
     selected_ids: tuple[str, ...] = (),
     scale: float = 1.0,
     width_px: int = 760,
@@ -210,10 +218,11 @@ def map_figure(
         centre_lat, centre_lon, zoom = fit_map_view(*store.extent(), width_px, height_px)
     figure.update_layout(
         map={
-            "style": "white-bg",
+            # Offline by default; a basemap style URL only when the user gives one.
+            "style": basemap if basemap and "{z}" not in basemap else "white-bg",
             "center": {"lat": centre_lat, "lon": centre_lon},
             "zoom": zoom,
-            "layers": boundary_layers(countries_source, admin1_source, view.theme, scale, territory),
+            "layers": boundary_layers(countries_source, admin1_source, view.theme, scale, territory, basemap),
         },
         paper_bgcolor=colours["water"],
         plot_bgcolor=colours["water"],

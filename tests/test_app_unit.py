@@ -303,3 +303,16 @@ def test_the_page_says_when_rows_were_rejected(tmp_path, monkeypatch):
     assert notices == [
         f"events.csv: 1 of 13 rows were rejected and are not shown; `python -m dashboard validate {path}` lists them with their reasons."
     ]
+
+
+def test_no_basemap_by_default_and_a_users_tiles_when_given(data):
+    view, result = ViewState(), data.store.query(ViewState())
+    default = figures.map_figure(view, data.store, result, countries_source="/c", admin1_source="/a")
+    assert default.layout.map.style == "white-bg"
+    assert all(layer.sourcetype == "geojson" for layer in default.layout.map.layers)
+    tiles = "https://tiles.example.org/{z}/{x}/{y}.png"
+    with_tiles = figures.map_figure(view, data.store, result, countries_source="/c", admin1_source="/a", basemap=tiles)
+    raster = [layer for layer in with_tiles.layout.map.layers if layer.sourcetype == "raster"]
+    assert [list(layer.source) for layer in raster] == [[tiles]]
+    styled = figures.map_figure(view, data.store, result, countries_source="/c", admin1_source="/a", basemap="https://example.org/style.json")
+    assert styled.layout.map.style == "https://example.org/style.json"
