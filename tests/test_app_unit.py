@@ -316,3 +316,10 @@ def test_no_basemap_by_default_and_a_users_tiles_when_given(data):
     assert [list(layer.source) for layer in raster] == [[tiles]]
     styled = figures.map_figure(view, data.store, result, countries_source="/c", admin1_source="/a", basemap="https://example.org/style.json")
     assert styled.layout.map.style == "https://example.org/style.json"
+
+
+def test_brushing_the_timeline_sets_the_dates_to_whole_days(data):
+    controls = dict(CONTROLS, types=list(data.store.bounds.types), mode="points", theme="light", present=[], territory_shown=["on"], position="")
+    brush = {"range": {"x": ["2025-01-15 18:30:00", "2025-01-19 10:00:00"]}}
+    view, _, _, _ = next_view(data.store, "timeline", "", controls, {"timeline_selection": brush}, "", False, {})
+    assert (view.date_from, view.date_to) == (dt.date(2025, 1, 16), dt.date(2025, 1, 19))

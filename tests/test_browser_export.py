@@ -29,3 +29,19 @@ def test_export_control_downloads_the_view_as_png(server, browser, tmp_path):
     (image,) = list(tmp_path.glob("*.png"))
     assert png_size(image) == (1280, 720)
     assert image.name.startswith("conflict-events-2025-01-11-to-2025-01-21")
+
+
+def test_download_csv_gives_every_filtered_event(server, browser, tmp_path):
+    import csv
+
+    browser.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(tmp_path)})
+    open_page(browser, server.url + "/?type=Explosions%2FRemote+violence")
+    wait_for_count(browser, "5 of 12 events")
+    browser.find_element(By.ID, "download-button").click()
+    deadline = time.time() + 30
+    while time.time() < deadline and not list(tmp_path.glob("events.csv")):
+        time.sleep(0.2)
+    with open(tmp_path / "events.csv", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == 5 and {row["event_type"] for row in rows} == {"Explosions/Remote violence"}
+    assert {"admin1_code", "admin1_name", "summary", "source_name"} <= set(rows[0])
