@@ -329,8 +329,8 @@ def next_view(store, trigger, search, controls: dict, events: dict, current_quer
             if trigger != "player":
                 playing = False  # a manual step pauses playback
     elif trigger in ("saved-list", "prev-view", "next-view"):
-        options = saved.get("options") or []
-        names = [o["value"] for o in options]
+        # The file is the source of truth: the list on the page may not have loaded yet.
+        names = [v["name"] for v in saved.get("views") or []] or [o["value"] for o in saved.get("options") or []]
         chosen = saved.get("value")
         if trigger != "saved-list" and names:
             position = names.index(chosen) if chosen in names else -1

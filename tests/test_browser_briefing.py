@@ -3,6 +3,7 @@ playback, URL state with back/forward, saved views, keyboard, bad parameters."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import threading
 import time
@@ -82,9 +83,9 @@ def test_playback_advances_date_and_count_and_stops_on_pause(server, browser):
     open_page(browser, server.url + "/")
     wait_for_count(browser, "12 of 12 events")
     browser.find_element(By.XPATH, "//div[@id='play-mode']//label[contains(., 'cumulative')]//input").click()
-    browser.find_element(By.XPATH, "//div[@id='speed']//label[contains(., '½ s')]//input").click()
     browser.find_element(By.ID, "play").click()
-    wait_for(browser, lambda d: d.find_element(By.ID, "date-to").get_attribute("value") == "2025-01-11", message="playback did not start at the first day")
+    # Playback starts again from the first days (polls may miss the very first frame).
+    wait_for(browser, lambda d: d.find_element(By.ID, "date-to").get_attribute("value") <= "2025-01-13", message="playback did not start at the beginning")
     # The summary line is drawn with the map, so its count and dates belong together.
     seen = []
     deadline = time.time() + 40
@@ -93,7 +94,7 @@ def test_playback_advances_date_and_count_and_stops_on_pause(server, browser):
         match = re.match(r"(\d+) of 12 events · (?:.+? – )?(\d+ \w+ \d{4}) ·", summary)
         if match:
             state = (dt.datetime.strptime(match.group(2), "%d %b %Y").date(), int(match.group(1)))
-            started = seen or state[0] == dt.date(2025, 1, 11)
+            started = seen or state[0] <= dt.date(2025, 1, 13)
             if started and (not seen or seen[-1] != state):
                 seen.append(state)
         time.sleep(0.1)
@@ -138,17 +139,6 @@ def views_server(tmp_path, cache_dir):
     return start, views_file
 
 
-def save_current_view(driver, name):
-    field = driver.find_element(By.ID, "view-name")
-    field.clear()
-    field.send_keys(name)
-    driver.find_element(By.ID, "save-view").click()
-
-
-def saved_names(driver) -> str:
-    return driver.find_element(By.ID, "saved-list").text
-
-
 def test_saved_views_survive_a_restart_and_two_saves_at_once_both_persist(views_server, browser_factory):
     start, views_file = views_server
     running = start()
@@ -156,8 +146,6 @@ def test_saved_views_survive_a_restart_and_two_saves_at_once_both_persist(views_
         first, second = browser_factory(), browser_factory()
         open_page(first, running.url + "/?type=Battles")
         open_page(second, running.url + "/?mode=choropleth")
-        for driver in (first, second):
-            driver.find_element(By.ID, "view-name").send_keys("x")
         # Both users press Save at the same moment.
         barrier = threading.Barrier(2)
 
@@ -177,17 +165,19 @@ def test_saved_views_survive_a_restart_and_two_saves_at_once_both_persist(views_
         wait_for(second, lambda d: "Saved" in d.find_element(By.ID, "views-message").text)
     finally:
         running.stop()
+    in_file = json.loads(views_file.read_text())
+    assert sorted(view["name"] for view in in_file) == ["Battles only", "Regions map"]  # both concurrent saves persist
+    expected = {"Battles only": "type=Battles", "Regions map": "mode=choropleth"}
+    slides = [expected[view["name"]] for view in in_file]  # slide order: the order they were saved in
     running = start()  # a restart: only the file remains
     try:
         driver = browser_factory()
         open_page(driver, running.url + "/")
         # Page Down steps to the next saved view: the first, then the second.
         body = driver.find_element(By.TAG_NAME, "body")
-        body.send_keys(Keys.PAGE_DOWN)
-        wait_for_count(driver, "2 of 12 events")
-        assert "type=Battles" in driver.current_url
-        body.send_keys(Keys.PAGE_DOWN)
-        wait_for(driver, lambda d: "mode=choropleth" in d.current_url)
-        wait_for_count(driver, "12 of 12 events")
+        for query in slides:
+            body.send_keys(Keys.PAGE_DOWN)
+            wait_for(driver, lambda d: query in d.current_url, message=f"slide {query} not shown")
+            wait_for_count(driver, "2 of 12 events" if "Battles" in query else "12 of 12 events")
     finally:
         running.stop()
