@@ -107,18 +107,16 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
+def import_options(args) -> tuple:
+    """(format, column mapping, type values, encoding) from the import flags, as load and prepare take them."""
+    return args.fmt, parse_mapping(args.mapping) if args.mapping else None, parse_type_values(args.type_value), args.encoding
+
+
 def run_validate(args) -> int:
     from .boundaries import load_admin1
     from .gazetteer import Gazetteer
 
-    result = load_events(
-        args.path,
-        args.fmt,
-        parse_mapping(args.mapping) if args.mapping else None,
-        parse_type_values(args.type_value),
-        args.encoding,
-        Gazetteer.from_admin1(load_admin1()),
-    )
+    result = load_events(args.path, *import_options(args), Gazetteer.from_admin1(load_admin1()))
     print(f"{result.source} ({result.format}): {result.summary()}")
     if result.custom_types:
         print(f"custom event types kept: {', '.join(result.custom_types)}")
@@ -138,13 +136,7 @@ def load_prepared(args):
     """The joined events for --data (or the bundled data), reporting rejects on stderr."""
     from .prepare import prepare_events
 
-    prepared = prepare_events(
-        args.data,
-        args.fmt,
-        parse_mapping(args.mapping) if args.mapping else None,
-        parse_type_values(args.type_value),
-        args.encoding,
-    )
+    prepared = prepare_events(args.data, *import_options(args))
     print_reports(prepared)
     return prepared
 
