@@ -12,12 +12,11 @@ is read-only afterwards, so every worker answers alike.
 """
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import base64
 
 import dash
 import numpy as np
@@ -25,7 +24,7 @@ from dash import Input, Output, State, ctx, dcc, html, no_update
 from flask import abort, send_file
 
 from . import figures
-from .boundaries import ADMIN1_PATH, COUNTRIES_PATH
+from .boundaries import BOUNDARY_PATHS, BOUNDARY_URLS
 from .layout import TABLE_COLUMNS, build_layout, detail_placeholder
 from .load import events_to_csv, parse_mapping, parse_type_values
 from .prepare import PreparedEvents, prepare_events
@@ -45,7 +44,6 @@ from .view import (
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 TABLE_LIMIT = 500  # rows sent to the table (50 pages); the CSV download has them all
-GEO_URLS = {"countries": "/geo/countries.geojson", "admin1": "/geo/admin1.geojson"}
 
 
 @dataclass
@@ -146,8 +144,8 @@ def render_outputs(data: DashboardData, view: ViewState, selected_ids=(), map_se
         view,
         store,
         result,
-        countries_source=GEO_URLS["countries"],
-        admin1_source=GEO_URLS["admin1"],
+        countries_source=BOUNDARY_URLS["countries"],
+        admin1_source=BOUNDARY_URLS["admin1"],
         territory=territory_layers,
         territory_label=territory_label,
         basemap=data.basemap,
@@ -403,7 +401,7 @@ def create_app(
 
     @app.server.route("/geo/<name>.geojson")
     def geo_file(name):
-        path = {"countries": COUNTRIES_PATH, "admin1": ADMIN1_PATH}.get(name)
+        path = BOUNDARY_PATHS.get(name)
         if path is None:
             abort(404)
         return send_file(path, mimetype="application/geo+json", max_age=3600)

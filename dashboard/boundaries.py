@@ -5,7 +5,6 @@ Read-only after loading, so every worker process holds the same thing.
 from __future__ import annotations
 
 import functools
-import json
 from pathlib import Path
 
 import geopandas as gpd
@@ -14,6 +13,10 @@ GEO_DIR = Path(__file__).resolve().parent.parent / "data" / "geo"
 ADMIN1_PATH = GEO_DIR / "admin1.geojson"
 COUNTRIES_PATH = GEO_DIR / "countries.geojson"
 ATTRIBUTION = "Boundaries: Natural Earth (public domain)"
+BOUNDARY_PATHS = {"countries": COUNTRIES_PATH, "admin1": ADMIN1_PATH}
+# Where figures find the files: the page serves them at these URLs, and the
+# export's renderer holds them under the same names, so both draw one figure.
+BOUNDARY_URLS = {name: f"/geo/{name}.geojson" for name in BOUNDARY_PATHS}
 
 
 @functools.lru_cache(maxsize=1)
@@ -27,13 +30,6 @@ def load_admin1() -> gpd.GeoDataFrame:
 @functools.lru_cache(maxsize=1)
 def load_countries() -> gpd.GeoDataFrame:
     return gpd.read_file(COUNTRIES_PATH, engine="pyogrio")
-
-
-@functools.lru_cache(maxsize=2)
-def boundary_geojson(which: str) -> dict:
-    """The file as a GeoJSON dict, for the map's local layers (no server)."""
-    path = {"admin1": ADMIN1_PATH, "countries": COUNTRIES_PATH}[which]
-    return json.loads(path.read_text(encoding="utf-8"))
 
 
 def admin1_names() -> dict[str, str]:

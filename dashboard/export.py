@@ -7,14 +7,16 @@ sources and the export time, laid out in margins around the map so nothing
 covers it.  `Renderer` turns figures into bytes with kaleido in the system
 Chromium; one Renderer (one browser) serves any number of images.
 
-Nothing is downloaded: boundaries go into the figure as GeoJSON, plotly.js
-comes from the installed plotly package, MathJax is off, and kaleido is
-pointed at Debian's chromium (or $BROWSER_PATH) rather than fetching one.
+Nothing is downloaded: the boundary files go from data/geo to the page,
+plotly.js comes from the installed plotly package, MathJax is off, and
+kaleido is pointed at Debian's chromium (or $BROWSER_PATH) rather than
+fetching one.
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import contextlib
 import datetime as dt
 import html
@@ -46,6 +48,9 @@ MIN_SIDE, MAX_SIDE = 100, 8000
 PDF_DPI = 300
 PDF_SCALE = 96 / PDF_DPI
 RENDER_TIMEOUT_S = 180
+EXPORT_PAGE_SCRIPT = Path(__file__).resolve().with_name("export_page.js")
+# Page.printToPDF margins, in inches, as kaleido prints.
+PDF_PRINT = {"marginTop": 0.1, "marginBottom": 0.1, "marginLeft": 0.1, "marginRight": 0.1}
 CHROMIUM_HELP = "install Debian's chromium package or set BROWSER_PATH"
 
 # Layout, in pixels of a 1080-pixel-high slide; everything scales with the
@@ -130,21 +135,33 @@ class Renderer:
         with Renderer() as renderer:
             png = renderer.render(figure, "png", 1920, 1080)
 
-    Starting the browser costs seconds; each image after that only its
-    drawing.  Use a Renderer from the thread that opened it.
+    Kaleido starts the browser and loads plotly.js from the installed plotly
+    package; export_page.js, added to kaleido's page, draws each figure (see
+    there why not kaleido's own Plotly.toImage).  The boundary files go to
+    the page once, so figures name them by their URLs as the page does.
+    Starting costs seconds; each image after that only its drawing.  Use a
+    Renderer from the thread that opened it.
     """
 
-    def __init__(self, browser_path: str | None = None, timeout: float = RENDER_TIMEOUT_S):
+    def __init__(self, browser_path: str | None = None, timeout: float = RENDER_TIMEOUT_S, files: dict[str, Path] | None = None):
         self._path = browser_path or find_chromium()
         self._timeout = timeout
+        self._files = files
         self._loop = None
-        self._kaleido = None
+        self._browser = None
+        self._tab = None
 
     def __enter__(self) -> "Renderer":
         import kaleido  # imported here: the page loads export.py without needing a browser
 
+        if self._files is None:
+            from .boundaries import BOUNDARY_PATHS, BOUNDARY_URLS
+
+            self._files = {BOUNDARY_URLS[name]: path for name, path in BOUNDARY_PATHS.items()}
+
         async def start():
-            browser = kaleido.Kaleido(path=self._path, mathjax=False, timeout=self._timeout)
+            page = kaleido.PageGenerator(mathjax=False, others=[EXPORT_PAGE_SCRIPT])
+            browser = kaleido.Kaleido(path=self._path, page_generator=page, timeout=self._timeout)
             try:
                 await browser.open()
             except BaseException:
@@ -155,16 +172,23 @@ class Renderer:
 
         self._loop = asyncio.new_event_loop()
         try:
-            self._kaleido = self._loop.run_until_complete(start())
+            self._browser = self._loop.run_until_complete(start())
         except Exception as error:
             self._close_loop()
             # Not kaleido's own advice, which is to download a browser.
             raise ExportError(f"Chromium at {self._path} did not start ({type(error).__name__}): {CHROMIUM_HELP}") from None
+        try:
+            self._tab = self._browser.get_tab()  # kaleido's tab, on its page with plotly.js and ours
+            for url, path in self._files.items():
+                self._call("dashboardExport.addFile", url, Path(path).read_text(encoding="utf-8"))
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
         return self
 
     def __exit__(self, *exc) -> None:
         try:
-            self._loop.run_until_complete(self._kaleido.close())
+            self._loop.run_until_complete(self._browser.close())
         finally:
             self._close_loop()
 
@@ -184,8 +208,38 @@ class Renderer:
         stays vector; the map inside it is a width x height raster)."""
         if fmt not in FORMATS:
             raise ExportError(f"unknown image format {fmt!r}: use png, svg or pdf")
-        options = {"format": fmt, "width": width, "height": height, "scale": PDF_SCALE if fmt == "pdf" else scale}
-        return self._loop.run_until_complete(self._kaleido.calc_fig(figure, opts=options))
+        figure = figure.to_plotly_json()
+        figure["layout"] = {**figure.get("layout", {}), "width": width, "height": height}
+        result = self._call("dashboardExport.render", figure, fmt, PDF_SCALE if fmt == "pdf" else scale)
+        if fmt == "svg":
+            return result.encode("utf-8")
+        if fmt == "png":
+            return base64.b64decode(result)
+        # Printed as kaleido prints it: the page sized by the page script.
+        printed = self._send("Page.printToPDF", {**PDF_PRINT, "preferCSSPageSize": True, "printBackground": True, "pageRanges": "1"})
+        return base64.b64decode(printed["data"])
+
+    def _call(self, function: str, *arguments):
+        """`function(*arguments)` in the page, awaited; its value, or ExportError with the page's message."""
+        # numpy arrays as plotly.js reads them
+        from plotly.io.json import to_json_plotly
+
+        expression = f"{function}(...{to_json_plotly(list(arguments))})"
+        response = self._send("Runtime.evaluate", {"expression": expression, "awaitPromise": True, "returnByValue": True})
+        if "exceptionDetails" in response:
+            details = response["exceptionDetails"]
+            message = (details.get("exception", {}).get("description") or details.get("text") or "unknown error").splitlines()[0]
+            raise ExportError(f"the figure did not render: {message.removeprefix('Error: ')}")
+        return response["result"].get("value")
+
+    def _send(self, method: str, params: dict) -> dict:
+        try:
+            response = self._loop.run_until_complete(asyncio.wait_for(self._tab.send_command(method, params=params), self._timeout))
+        except TimeoutError:  # asyncio.wait_for raises the builtin since 3.11
+            raise ExportError(f"rendering took longer than {self._timeout:g} s") from None
+        if "error" in response:
+            raise ExportError(f"the browser refused {method}: {response['error'].get('message', response['error'])}")
+        return response["result"]
 
 
 def render(figure: go.Figure, fmt: str, width: int, height: int, scale: float = 1.0) -> bytes:
@@ -228,7 +282,7 @@ def build_export_figure(
     the summary becomes the subtitle."""
     from . import figures
     from .app import territory_for_view  # the page's rule for the control layer
-    from .boundaries import ATTRIBUTION, boundary_geojson
+    from .boundaries import ATTRIBUTION, BOUNDARY_URLS
 
     store = data.store
     result = store.query(view)
@@ -249,8 +303,8 @@ def build_export_figure(
         view,
         store,
         result,
-        countries_source=boundary_geojson("countries"),
-        admin1_source=boundary_geojson("admin1"),
+        countries_source=BOUNDARY_URLS["countries"],
+        admin1_source=BOUNDARY_URLS["admin1"],
         territory=territory,
         territory_label=territory_label,
         scale=MAP_SCALE * frame.unit,

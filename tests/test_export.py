@@ -25,7 +25,7 @@ import pytest
 from pypdf import PdfReader
 
 from dashboard import export
-from dashboard.boundaries import ATTRIBUTION
+from dashboard.boundaries import ATTRIBUTION, BOUNDARY_URLS
 from dashboard.figures import PRECISION_STYLE, THEMES
 from dashboard.schema import TYPE_COLOURS
 from dashboard.view import ViewState, fit_view_to_data, view_from_query, view_to_query
@@ -166,6 +166,8 @@ def test_png_has_the_requested_size_and_battles_colour_at_pokrovsk(tmp_path, exp
     # Far from any event the map is land or sea, not the Battles colour.
     margin = figure.layout.margin
     assert nearest_colour_distance(pixels, margin.l + 40, margin.t + 40, battles, radius=3) > 60
+    # The boundary files reached the map: central Ukraine is land, not sea.
+    assert nearest_colour_distance(pixels, *map_pixel(figure, 31.5, 49.0), land, radius=3) < 10
 
 
 def test_svg_parses_and_carries_title_legend_and_sources(tmp_path, export_cache):
@@ -285,6 +287,33 @@ def test_missing_or_broken_chromium_is_named(tmp_path, export_cache, browser, me
     assert not (tmp_path / "x.png").exists()
 
 
+# ------------------------------------------------ one renderer, many images
+
+
+def test_one_renderer_draws_every_format_in_turn_and_survives_a_bad_figure(data, tmp_path):
+    """The page script reuses one page: what a PDF leaves behind must not
+    leak into the next image, and a failed figure must not stop the next."""
+    import plotly.graph_objects as go
+
+    figure = export.build_export_figure(ViewState(types=("Battles",)), data, width=800, height=500)
+    broken = go.Figure(figure)
+    broken.update_layout(map_layers=[{"sourcetype": "geojson", "source": "/geo/missing.geojson", "type": "fill"}])
+    with export.Renderer() as renderer:
+        pdf = renderer.render(figure, "pdf", 800, 500)
+        first = renderer.render(figure, "png", 800, 500)
+        with pytest.raises(export.ExportError, match="no file for /geo/missing.geojson"):
+            renderer.render(broken, "png", 800, 500)
+        svg = renderer.render(figure, "svg", 800, 500)
+        again = renderer.render(figure, "png", 800, 500)
+    assert pdf.startswith(b"%PDF") and b"<svg" in svg[:200]
+    assert struct.unpack(">II", first[16:24]) == (800, 500)
+    # The same figure draws the same picture, whatever came between.
+    (tmp_path / "first.png").write_bytes(first)
+    (tmp_path / "again.png").write_bytes(again)
+    difference = np.abs(read_png(tmp_path / "first.png").astype(int) - read_png(tmp_path / "again.png").astype(int)).sum(axis=2)
+    assert (difference > 30).mean() < 0.001
+
+
 # ---------------------------------------------------- the figure, in-process
 
 
@@ -300,8 +329,9 @@ def test_figure_carries_title_filters_legend_sources_and_time(data):
     assert {"Event type", "Location precision", "Battles (2)", "Strategic developments (1)"} <= set(texts)
     swatches = {shape.fillcolor for shape in figure.layout.shapes}
     assert {TYPE_COLOURS["Battles"], TYPE_COLOURS["Strategic developments"]} <= swatches
-    # Boundaries are in the figure (kaleido has no server to fetch a URL from).
-    assert all(isinstance(layer.source, dict) for layer in figure.layout.map.layers)
+    # The boundaries are named by the page's URLs; the renderer holds the files.
+    named = {layer.source for layer in figure.layout.map.layers if isinstance(layer.source, str)}
+    assert named == set(BOUNDARY_URLS.values())
 
 
 def test_nothing_overlaps_the_map(data):

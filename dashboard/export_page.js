@@ -1,0 +1,90 @@
+/* Draws export figures inside kaleido's page, for dashboard/export.py.
+ *
+ * Plotly.toImage (what kaleido calls) would do the same steps, newPlot,
+ * toSVG, then SVG to PNG, but for any map it first waits a fixed 500 ms and
+ * draws off-screen, where MapLibre's canvas is read back slowly.  Here the
+ * plot is drawn at the top of the page and read as soon as the map says it
+ * has rendered: about half the time per image.
+ *
+ * The boundary files are sent once per browser (addFile) and figures name
+ * them by the URL the page uses (/geo/admin1.geojson), so each figure is a
+ * few kilobytes instead of two megabytes.
+ */
+window.dashboardExport = (function () {
+  "use strict";
+  const files = {};
+
+  function addFile(url, text) {
+    files[url] = JSON.parse(text);
+    return Object.keys(files).length;
+  }
+
+  // A URL the renderer was given becomes its GeoJSON.  A page URL it was
+  // not given is an error here: MapLibre would only say "Map error".
+  function attachFile(source) {
+    if (typeof source !== "string" || /^(https?|data|blob):/.test(source)) return source;
+    if (!(source in files)) throw new Error(`no file for ${source}: the renderer holds ${Object.keys(files).join(", ") || "none"}`);
+    return files[source];
+  }
+
+  function attachFiles(figure) {
+    for (const layer of (figure.layout.map && figure.layout.map.layers) || []) {
+      if (layer.sourcetype === undefined || layer.sourcetype === "geojson") layer.source = attachFile(layer.source);
+    }
+    for (const trace of figure.data) {
+      if ("geojson" in trace) trace.geojson = attachFile(trace.geojson);
+    }
+  }
+
+  function loaded(image) {
+    return new Promise((resolve, reject) => {
+      image.onload = resolve;
+      image.onerror = () => reject(new Error("the SVG did not load for printing"));
+    });
+  }
+
+  /* The figure as base64 PNG or SVG text; for PDF the SVG is put on the
+   * page, sized for printing, and Python prints it (as kaleido does). */
+  async function render(figure, format, scale) {
+    attachFiles(figure);
+    const width = figure.layout.width;
+    const height = figure.layout.height;
+    let paper = null;
+    const config = { staticPlot: true, _exportedPlot: true, plotGlPixelRatio: 2 * scale };
+    if (format === "pdf") {
+      // As kaleido: a transparent plot on a page of the paper's colour.
+      config.setBackground = (graph, colour) => {
+        paper = paper || colour;
+        graph._fullLayout.paper_bgcolor = "rgba(0,0,0,0)";
+      };
+    }
+    const graph = document.createElement("div");
+    graph.style.cssText = "position:absolute;top:0;left:0";
+    document.body.prepend(graph);
+    let svg;
+    try {
+      await Plotly.newPlot(graph, figure.data, figure.layout, config);
+      svg = Plotly.Snapshot.toSVG(graph, "svg", scale);
+    } finally {
+      Plotly.purge(graph);
+      graph.remove();
+    }
+    if (format === "svg") return svg;
+    if (format === "png") {
+      const url = await Plotly.Snapshot.svgToImg({
+        svg, format: "png", width, height, scale, canvas: document.createElement("canvas"), promise: true,
+      });
+      return url.slice(url.indexOf(",") + 1);
+    }
+    document.getElementById("head-style").textContent =
+      `@page { size: ${width * scale}px ${height * scale}px; } ` +
+      `body { margin: 0; padding: 0; background-color: ${paper}; }`;
+    const image = document.getElementById("kaleido-image");
+    const ready = loaded(image);
+    image.src = "data:image/svg+xml," + encodeURIComponent(svg);
+    await ready;
+    return "";
+  }
+
+  return { addFile, render };
+})();
