@@ -64,6 +64,9 @@ CHAR_WIDTH_EM = {False: 0.55, True: 0.62}  # DejaVu Sans, regular and bold, with
 MAX_PANEL_SHARE = 0.3  # of the image width, for the legend beside the map
 LEGEND_WRAP_CHARS = 30
 COLOURBAR_TITLE_CHARS = 12
+SCALE_BAR_PX = 160  # the longest scale bar
+SCALE_LABEL_CHARS = len("5,000 km at 52°N")
+EARTH_CIRCUMFERENCE_M = 40_075_016.686  # Web Mercator's sphere at the equator
 
 
 class ExportError(Exception):
@@ -323,6 +326,7 @@ def build_export_figure(
     else:
         centre_lat, centre_lon, zoom = figures.fit_map_view(store.longitude, store.latitude, map_width, map_height)
     figure.update_layout(map={"center": {"lat": centre_lat, "lon": centre_lon}, "zoom": zoom})
+    frame.set_scale(centre_lat, zoom)
     if colourbar is not None:
         frame.style_colourbar(colourbar)
     frame.apply(figure, figures.THEMES[view.theme])
@@ -342,6 +346,24 @@ def _zoom_for_size(page_zoom: float, map_width: int, map_height: int) -> float:
     page_width, page_height = fit_map_view.__defaults__
     factor = min(map_width / page_width, map_height / page_height)
     return round(min(max(page_zoom + math.log2(factor), 0.0), 22.0), 2)
+
+
+def scale_bar(lat: float, zoom: float, longest_px: float) -> tuple[float, float]:
+    """(km, pixels): the longest round distance (1, 2 or 5 x 10^n km) that
+    fits in `longest_px` on a map at `zoom`, measured at latitude `lat`.
+
+    Web Mercator stretches distances away from the equator, so a bar holds at
+    one latitude only; the label names it."""
+    metres_per_px = EARTH_CIRCUMFERENCE_M * math.cos(math.radians(lat)) / (512 * 2**zoom)
+    fits_km = longest_px * metres_per_px / 1000
+    power = 10 ** math.floor(math.log10(fits_km))
+    km = max(step * power for step in (1, 2, 5) if step * power <= fits_km * (1 + 1e-9))
+    return km, km * 1000 / metres_per_px
+
+
+def scale_label(km: float, lat: float) -> str:
+    distance = f"{km:,.0f} km" if km >= 1 else f"{km * 1000:,.0f} m"
+    return f"{distance} at {abs(lat):.0f}°{'N' if lat >= 0 else 'S'}"
 
 
 @dataclass
@@ -426,8 +448,17 @@ class _Frame:
         if self.colourbar_title:
             ticks = 24 * self.unit + self.text_width(6, self.legend_px)
             needed = max(needed, ticks, self.text_width(max(map(len, self.colourbar_title)), self.legend_px, bold=True))
+        # Room for the scale bar at the panel's foot.
+        needed = max(needed, SCALE_BAR_PX * self.unit, self.text_width(SCALE_LABEL_CHARS, self.legend_px))
         self.legend_top = 0.0  # pixels below the map's top edge; the colourbar goes first
-        self.panel = round(needed + 2 * self.pad) if needed else self.pad
+        self.panel = round(needed + 2 * self.pad)
+        self.scale = None
+
+    def set_scale(self, lat: float, zoom: float) -> None:
+        """A scale bar for the map's centre, as long as the panel allows."""
+        longest = min(SCALE_BAR_PX * self.unit, self.panel - 2 * self.pad)
+        km, pixels = scale_bar(lat, zoom, longest)
+        self.scale = (pixels, scale_label(km, lat))
 
     def map_size(self) -> tuple[int, int]:
         return max(self.width - self.pad - self.panel, 1), max(self.height - self.top - self.bottom, 1)
@@ -499,6 +530,24 @@ class _Frame:
                 self.annotations.append(self._label(entry.label, *to_paper(label_x, centre), "middle", colours["text"]))
                 top += height + 0.35 * self.legend_px
             top += 0.7 * self.legend_px
+        if self.scale:
+            self._draw_scale(to_paper, top, map_height, colours)
+
+    def _draw_scale(self, to_paper, legend_bottom: float, map_height: float, colours: dict) -> None:
+        """The bar with end ticks and its label above, level with the map's foot (or under a long legend)."""
+        pixels, label = self.scale
+        tick = 0.4 * self.legend_px
+        block = self.line + tick + 0.3 * self.legend_px
+        bar_y = max(map_height - 0.2 * self.legend_px, legend_bottom + block)
+        line = {"color": colours["text"], "width": max(2 * self.unit, 1)}
+        for x0, y0, x1, y1 in (
+            (self.pad, bar_y, self.pad + pixels, bar_y),
+            (self.pad, bar_y, self.pad, bar_y - tick),
+            (self.pad + pixels, bar_y, self.pad + pixels, bar_y - tick),
+        ):
+            (px0, py0), (px1, py1) = to_paper(x0, y0), to_paper(x1, y1)
+            self.shapes.append({"type": "line", "xref": "paper", "yref": "paper", "x0": px0, "y0": py0, "x1": px1, "y1": py1, "line": line, "layer": "above"})
+        self.annotations.append(self._label(label, *to_paper(self.pad, bar_y - tick - 0.2 * self.legend_px), "bottom", colours["text"]))
 
     def _symbol(self, entry: _Entry, x: float, y: float, colours: dict) -> dict:
         radius = entry.size / 2

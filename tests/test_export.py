@@ -179,7 +179,7 @@ def test_svg_parses_and_carries_title_legend_and_sources(tmp_path, export_cache)
     assert root.tag == "{http://www.w3.org/2000/svg}svg"
     assert (root.get("width"), root.get("height")) == ("1280", "720")
     text = svg_text(out)
-    for expected in (title, "Event type", "Battles (2)", "Location precision", ATTRIBUTION, "Events: article_events.csv", " UTC"):
+    for expected in (title, "Event type", "Battles (2)", "Location precision", ATTRIBUTION, "Events: article_events.csv", " UTC", " km at "):
         assert expected in text
 
 
@@ -345,7 +345,7 @@ def test_nothing_overlaps_the_map(data):
         below = annotation.y == 0 and annotation.yanchor == "top" and annotation.yshift < 0
         right = annotation.x > 1
         assert above or below or right, annotation.text
-    assert all(shape.xanchor > 1 for shape in figure.layout.shapes)
+    assert all((shape.xanchor if shape.xsizemode == "pixel" else min(shape.x0, shape.x1)) > 1 for shape in figure.layout.shapes)
     assert figure.layout.showlegend is False  # drawn in the panel instead
     margin = figure.layout.margin
     assert margin.t > 60 and margin.b > 30 and margin.r > 250
@@ -366,6 +366,35 @@ def test_text_scales_with_the_image(data):
         sizes[preset] = max(a.font.size for a in figure.layout.annotations)
     assert sizes["hd"] < sizes["slide"] < sizes["a4"]
     assert sizes["a4"] / sizes["slide"] == pytest.approx(2480 / 1080, rel=0.05)
+
+
+@pytest.mark.parametrize("lat, zoom, longest", [(0.0, 0.0, 100), (52.0, 5.2, 160), (48.5, 12.0, 120), (-33.9, 3.0, 200)])
+def test_scale_bar_is_a_round_distance_that_fits(lat, zoom, longest):
+    km, pixels = export.scale_bar(lat, zoom, longest)
+    mantissa = km / 10 ** math.floor(math.log10(km) + 1e-9)
+    assert round(mantissa, 6) in (1, 2, 5)
+    assert 0.4 * longest < pixels <= longest  # 1-2-5 steps: the next round distance would not fit
+    # Along the parallel, km is (km / 40,075 km / cos lat) of the 512 * 2**zoom pixel world.
+    world = 512 * 2**zoom
+    assert pixels == pytest.approx(km / (40_075.016686 * math.cos(math.radians(lat))) * world)
+
+
+def test_export_scale_bar_matches_the_map(data):
+    """The bar's length, read back from the figure, spans its distance on the map at the named latitude."""
+    figure = export.build_export_figure(ViewState(), data, width=1920, height=1080)
+    label = next(text for text in annotation_texts(figure) if re.fullmatch(r"[\d,]+ k?m at \d+°[NS]", text))
+    km = float(label.split()[0].replace(",", "")) / (1 if " km " in label else 1000)
+    lat = float(re.search(r"at (\d+)°", label).group(1))
+    assert lat == round(abs(figure.layout.map.center.lat))
+    bar = next(shape for shape in figure.layout.shapes if shape.type == "line" and shape.y0 == shape.y1)
+    margin = figure.layout.margin
+    bar_pixels = (bar.x1 - bar.x0) * (figure.layout.width - margin.l - margin.r)
+    lon = figure.layout.map.center.lon
+    degrees = km / (40_075.016686 * math.cos(math.radians(figure.layout.map.center.lat))) * 360
+    (x0, _), (x1, _) = map_pixel(figure, lon, figure.layout.map.center.lat), map_pixel(figure, lon + degrees, figure.layout.map.center.lat)
+    assert bar_pixels == pytest.approx(x1 - x0, rel=1e-6)
+    assert bar.x0 > 1  # in the panel, off the map
+    assert export.scale_label(0.5, -12.4) == "500 m at 12°S" and export.scale_label(2000, 52) == "2,000 km at 52°N"
 
 
 def test_shared_view_centre_keeps_its_area(data):
