@@ -24,7 +24,7 @@ from dash import Input, Output, State, ctx, dcc, html, no_update
 from flask import abort, send_file
 
 from . import figures
-from .boundaries import BOUNDARY_PATHS, BOUNDARY_URLS
+from .boundaries import BOUNDARY_PATHS
 from .layout import TABLE_COLUMNS, build_layout, detail_placeholder
 from .load import events_to_csv, parse_mapping, parse_type_values
 from .prepare import PreparedEvents, prepare_events
@@ -144,8 +144,6 @@ def render_outputs(data: DashboardData, view: ViewState, selected_ids=(), map_se
         view,
         store,
         result,
-        countries_source=BOUNDARY_URLS["countries"],
-        admin1_source=BOUNDARY_URLS["admin1"],
         territory=territory_layers,
         territory_label=territory_label,
         basemap=data.basemap,

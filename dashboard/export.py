@@ -285,7 +285,7 @@ def build_export_figure(
     the summary becomes the subtitle."""
     from . import figures
     from .app import territory_for_view  # the page's rule for the control layer
-    from .boundaries import ATTRIBUTION, BOUNDARY_URLS
+    from .boundaries import ATTRIBUTION
 
     store = data.store
     result = store.query(view)
@@ -306,8 +306,6 @@ def build_export_figure(
         view,
         store,
         result,
-        countries_source=BOUNDARY_URLS["countries"],
-        admin1_source=BOUNDARY_URLS["admin1"],
         territory=territory,
         territory_label=territory_label,
         scale=MAP_SCALE * frame.unit,

@@ -50,7 +50,7 @@ window.dashboardExport = (function () {
     const width = figure.layout.width;
     const height = figure.layout.height;
     let paper = null;
-    const config = { staticPlot: true, _exportedPlot: true, plotGlPixelRatio: 2 * scale };
+    const config = { staticPlot: true, _exportedPlot: true };
     if (format === "pdf") {
       // As kaleido: a transparent plot on a page of the paper's colour.
       config.setBackground = (graph, colour) => {

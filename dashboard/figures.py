@@ -3,9 +3,9 @@ call the same ones, and the tests call them directly.
 
 Maps use Plotly's MapLibre traces on the "white-bg" style: no tiles, no
 glyphs, no sprites, so nothing is fetched from outside.  Boundaries come from
-data/geo as local GeoJSON layers; in the browser they are passed as a URL on
-the app's own origin (fetched once and cached by the browser) so that figure
-responses stay small, and the exporter passes the GeoJSON itself.
+data/geo as local GeoJSON layers, named by their URLs on the app's own origin
+(fetched once and cached by the browser) so that figure responses stay small;
+the exporter's renderer holds the same files under the same URLs.
 """
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ import math
 import numpy as np
 import plotly.graph_objects as go
 
+from .boundaries import BOUNDARY_URLS
 from .schema import GEO_PRECISION_DESCRIPTIONS, type_colour
 from .store import InMemoryEventStore, QueryResult
 from .view import ViewState
@@ -153,8 +154,8 @@ def map_figure(
     store: InMemoryEventStore,
     result: QueryResult,
     *,
-    countries_source,
-    admin1_source,
+    countries_source: str = BOUNDARY_URLS["countries"],
+    admin1_source: str = BOUNDARY_URLS["admin1"],
     territory: list[dict] | None = None,
     territory_label: str = "",
     basemap: str | None = None,
