@@ -1,201 +1,191 @@
-"""Command line: serve (the default), validate, events, export, territory.
+"""Command line: serve (the default), validate, events, export, territory, fetch-territory.
 
-`validate` and `events` are the contract that the app and other tools build
-on: their output formats and exit codes are tested.
+Built with click (already installed with Flask).  Each command gathers its
+options and calls one function of the package that does the work; exit
+codes: 0 done, 1 done but some rows were rejected (validate), 2 the input
+or an option could not be used (one sentence on stderr, never a traceback).
 """
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import sys
+from types import SimpleNamespace
 
-from .load import FORMATS, LoadError, load_events, parse_mapping, parse_type_values, write_rejects
+import click
+
+from . import config
+from .ingest.load import FORMATS, LoadError
 from .territory import TerritoryError
 
-SHOWN_REJECTS = 50
+EXIT_OK, EXIT_REJECTED, EXIT_ERROR = 0, 1, 2
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m dashboard", description=__doc__.splitlines()[0])
-    commands = parser.add_subparsers(dest="command")
+class DefaultGroup(click.Group):
+    """A group that runs `serve` when no command is named: `python -m dashboard --port 8051`.
 
-    serve = commands.add_parser("serve", help="run the dashboard (the default command)")
-    _add_data_arguments(serve)
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8050)
-    serve.add_argument("--debug", action="store_true", help="Dash's debug mode (reloader and error overlay)")
-    serve.add_argument(
-        "--basemap",
-        metavar="URL",
-        help="a tile URL with {z}/{x}/{y} or a MapLibre style URL, for users who have a server "
-        "(default: none, so nothing leaves the machine; also $DASHBOARD_BASEMAP)",
-    )
+    (What the click-default-group package does, in the five lines it takes.)"""
 
-    validate = commands.add_parser("validate", help="check an event file and report every rejected row")
-    validate.add_argument("path")
-    _add_import_arguments(validate)
-    validate.add_argument("--rejects", metavar="FILE", help="write the rejected rows (row, column, reason, value) as CSV")
+    default_command = "serve"
 
-    events = commands.add_parser("events", help="write the joined events to standard output")
-    _add_data_arguments(events)
-    events.add_argument("--from", dest="date_from", type=_date, metavar="DATE")
-    events.add_argument("--to", dest="date_to", type=_date, metavar="DATE")
-    events.add_argument("--type", dest="types", action="append", metavar="TYPE", help="event type (repeatable)")
-    events.add_argument("--admin1", dest="regions", action="append", metavar="CODE", help="ISO 3166-2 region (repeatable)")
-    events.add_argument("--format", dest="output_format", choices=["csv", "geojson"], default="csv")
-
-    from .export import add_export_arguments
-    from .territory import add_fetch_arguments, add_territory_arguments
-
-    add_export_arguments(commands.add_parser("export", help="write the map of a view as PNG, SVG or PDF"))
-
-    add_territory_arguments(commands.add_parser("territory", help="territorial change between two dates"))
-    add_fetch_arguments(commands.add_parser("fetch-territory", help="download the DeepStateMap history (needs a network)"))
-    return parser
+    def parse_args(self, ctx, args):
+        if not args or (args[0] not in self.commands and args[0] not in ("--help", "-h")):
+            args = [self.default_command, *args]
+        return super().parse_args(ctx, args)
 
 
-def _add_import_arguments(parser, format_flag="--format"):
-    # `events --format` names the output format (the issue's contract), so the
-    # commands that take --data call the input format --input-format.
-    parser.add_argument(format_flag, dest="fmt", choices=FORMATS, default="auto", help="input format (default: from the file)")
-    parser.add_argument("--map", dest="mapping", action="append", metavar="NATIVE=THEIRS,...", help="column mapping for other CSVs")
-    parser.add_argument("--type-value", action="append", metavar="THEIRS=ACLED_TYPE", help="map a category of theirs onto an ACLED type")
-    parser.add_argument("--encoding", default="utf-8", help="text encoding of CSV files (default utf-8)")
+@click.group(cls=DefaultGroup, context_settings={"help_option_names": ["-h", "--help"]})
+def main():
+    """Offline territorial-map dashboard for conflict events."""
 
 
-def _add_data_arguments(parser):
-    parser.add_argument("--data", action="append", metavar="PATH", help="event file (repeatable; default: the bundled article events)")
-    parser.add_argument("--territory", metavar="PATH", help="territorial-control layer: a folder of daily snapshots or one file")
-    _add_import_arguments(parser, "--input-format")
-
-
-def _date(text: str) -> dt.date:
+def _iso_date(ctx, param, value):
+    if value is None:
+        return None
     try:
-        return dt.date.fromisoformat(text)
+        return dt.date.fromisoformat(value)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2025-01-20") from None
+        raise click.BadParameter(f"{value!r} is not a date like 2025-01-20") from None
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    argv = list(sys.argv[1:] if argv is None else argv)
-    commands = parser._subparsers._group_actions[0].choices
-    if not argv or (argv[0] not in commands and argv[0] not in ("-h", "--help")):
-        argv = ["serve", *argv]  # `python -m dashboard [--port P]` serves
-    args = parser.parse_args(argv)
-    command = args.command
+def import_options(format_flag: str = "--format"):
+    """The options every command that reads event files takes."""
+
+    def decorate(command):
+        for option in reversed(
+            [
+                click.option(format_flag, "fmt", type=click.Choice(FORMATS), default="auto", show_default=True, help="input format"),
+                click.option("--map", "mapping", multiple=True, metavar="NATIVE=THEIRS,...", help="column mapping for other CSVs"),
+                click.option("--type-value", "type_value", multiple=True, metavar="THEIRS=ACLED_TYPE", help="map a category of theirs onto an ACLED type"),
+                click.option("--encoding", default="utf-8", show_default=True, help="text encoding of CSV files"),
+            ]
+        ):
+            command = option(command)
+        return command
+
+    return decorate
+
+
+def data_options(command):
+    command = import_options("--input-format")(command)
+    command = click.option("--territory", metavar="PATH", help="territorial-control layer: a folder of daily snapshots or one file")(command)
+    return click.option("--data", multiple=True, metavar="PATH", help="event file (repeatable; default: the bundled article events)")(command)
+
+
+def _args(**values) -> SimpleNamespace:
+    """Options as attributes; repeatable ones as lists (None when not given), as the run functions take them."""
+    return SimpleNamespace(**{k: (list(v) or None) if isinstance(v, tuple) else v for k, v in values.items()})
+
+
+def _fail(error: Exception) -> None:
+    click.echo(f"error: {error}", err=True)
+    sys.exit(EXIT_ERROR)
+
+
+@main.command()
+@data_options
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=click.IntRange(1, 65535), default=8050, show_default=True)
+@click.option("--debug", is_flag=True, help="Dash's debug mode (reloader and error overlay)")
+@click.option("--basemap", metavar="URL", help="a tile URL with {z}/{x}/{y} or a MapLibre style URL (default: none, fully offline)")
+def serve(**options):
+    """Run the dashboard (the default command)."""
+    from .commands import run_serve
+
     try:
-        if command == "validate":
-            return run_validate(args)
-        if command == "events":
-            return run_events(args)
-        if command == "export":
-            from .export import run_export_command
-
-            return run_export_command(args)
-        if command == "territory":
-            from .territory import run_territory_command
-
-            return run_territory_command(args)
-        if command == "fetch-territory":
-            from .territory import run_fetch_command
-
-            return run_fetch_command(args)
-        return run_serve(args)
+        sys.exit(run_serve(_args(**options)))
     except (LoadError, TerritoryError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+        _fail(error)
 
 
-def import_options(args) -> tuple:
-    """(format, column mapping, type values, encoding) from the import flags, as load and prepare take them."""
-    return args.fmt, parse_mapping(args.mapping) if args.mapping else None, parse_type_values(args.type_value), args.encoding
+@main.command()
+@click.argument("path")
+@import_options()
+@click.option("--rejects", metavar="FILE", help="write every rejected row (row, column, reason, value) as CSV")
+def validate(**options):
+    """Check an event file and report every rejected row."""
+    from .commands import run_validate
+
+    try:
+        sys.exit(run_validate(_args(**options)))
+    except LoadError as error:
+        _fail(error)
 
 
-def run_validate(args) -> int:
-    from .boundaries import load_admin1
-    from .gazetteer import Gazetteer
+@main.command()
+@data_options
+@click.option("--from", "date_from", callback=_iso_date, metavar="DATE")
+@click.option("--to", "date_to", callback=_iso_date, metavar="DATE")
+@click.option("--type", "types", multiple=True, metavar="TYPE", help="event type (repeatable)")
+@click.option("--admin1", "regions", multiple=True, metavar="CODE", help="ISO 3166-2 region (repeatable)")
+@click.option("--format", "output_format", type=click.Choice(["csv", "geojson"]), default="csv", show_default=True)
+def events(**options):
+    """Write the joined events to standard output."""
+    from .commands import run_events
 
-    result = load_events(args.path, *import_options(args), Gazetteer.from_admin1(load_admin1()))
-    print(f"{result.source} ({result.format}): {result.summary()}")
-    if result.custom_types:
-        print(f"custom event types kept: {', '.join(result.custom_types)}")
-    for line in result.rejects.head(SHOWN_REJECTS).itertuples():
-        where = f"row {line.row}" + (f", {line.column}" if line.column else "")
-        value = f" (value: {line.value!r})" if str(line.value) else ""
-        print(f"  {where}: {line.reason}{value}")
-    if len(result.rejects) > SHOWN_REJECTS:
-        print(f"  ... and {len(result.rejects) - SHOWN_REJECTS} more problems" + ("" if args.rejects else "; --rejects FILE writes them all"))
-    if args.rejects:
-        write_rejects(result, args.rejects)
-        print(f"rejected rows written to {args.rejects}")
-    return 1 if result.rows_rejected else 0
+    try:
+        sys.exit(run_events(_args(**options)))
+    except (LoadError, TerritoryError) as error:
+        _fail(error)
 
 
-def load_prepared(args):
-    """The joined events for --data (or the bundled data), reporting rejects on stderr."""
-    from .prepare import prepare_events
+@main.command()
+@click.option("--out", required=True, metavar="FILE", help="output file: .png, .svg or .pdf")
+@click.option("--from", "date_from", callback=_iso_date, metavar="DATE")
+@click.option("--to", "date_to", callback=_iso_date, metavar="DATE")
+@click.option("--type", "types", multiple=True, metavar="TYPE", help="event type (repeatable)")
+@click.option("--admin1", "regions", multiple=True, metavar="CODE", help="ISO 3166-2 region (repeatable)")
+@click.option("--mode", type=click.Choice(["points", "choropleth", "density"]), help="map mode (default: points, or the view's)")
+@click.option("--preset", metavar="NAME", help="image size: slide 1920x1080, hd 1280x720, a4 3508x2480, square 1080x1080 (default slide)")
+@click.option("--width", type=int, metavar="PX")
+@click.option("--height", type=int, metavar="PX")
+@click.option("--title", help="title of the image (default: the summary of the view)")
+@click.option("--view", "views", multiple=True, metavar="URL_OR_QUERY", help="a shared view link from the page (repeatable: one image each)")
+@click.option("--views-file", metavar="FILE", help='saved views: a JSON list of {"name": ..., "query": ...}, one image each')
+@data_options
+def export(**options):
+    """Write the map of a view as PNG, SVG or PDF (for slides and reports)."""
+    from .export.export import run_export_command
 
-    prepared = prepare_events(args.data, *import_options(args))
-    print_reports(prepared)
-    return prepared
-
-
-def print_reports(prepared) -> None:
-    """Rejected rows and join notes of each file, on stderr (the first ten of each)."""
-    for report in prepared.reports:
-        if report.rows_rejected or report.join_notes:
-            print(f"{report.source}: {report.summary()}", file=sys.stderr)
-            for line in report.rejects.head(10).itertuples():
-                print(f"  row {line.row}, {line.column}: {line.reason}", file=sys.stderr)
-            for note in report.join_notes[:10]:
-                print(f"  {note}", file=sys.stderr)
-
-
-def run_events(args) -> int:
-    from .load import events_to_csv, events_to_geojson
-    from .store import InMemoryEventStore
-    from .view import ViewState
-
-    prepared = load_prepared(args)
-    store = InMemoryEventStore(prepared.events, prepared.custom_types)
-    if args.territory:
-        from .territory import load_layer
-
-        store.attach_territory(load_layer(args.territory))  # adds the territory_position column
-    view = ViewState(
-        date_from=args.date_from,
-        date_to=args.date_to,
-        types=tuple(args.types) if args.types else None,
-        regions=tuple(args.regions or ()),
-    )
-    if view.date_from and view.date_to and view.date_from > view.date_to:
-        print("error: --from is after --to.", file=sys.stderr)
-        return 2
-    for name, values, known in (("type", args.types, store.bounds.types), ("admin1", args.regions, store.bounds.regions)):
-        unknown = [v for v in values or () if v not in known]
-        if unknown:
-            print(f"note: no events with --{name} {', '.join(unknown)} in the data", file=sys.stderr)
-    records = store.records(store.query(view))
-    records = records.sort_values(["event_date", "event_id"], kind="stable")
-    text = events_to_geojson(records) if args.output_format == "geojson" else events_to_csv(records)
-    sys.stdout.write(text)
-    return 0
+    try:
+        sys.exit(run_export_command(_args(**options)))
+    except (LoadError, TerritoryError) as error:
+        _fail(error)
 
 
-def run_serve(args) -> int:
-    from .app import create_app
+@main.command()
+@click.option("--layer", required=True, help="snapshot folder (*_YYYYMMDD.geojson) or layer file")
+@click.option("--from", "day_from", required=True, metavar="DATE", help="first day, YYYY-MM-DD")
+@click.option("--to", "day_to", required=True, metavar="DATE", help="second day, YYYY-MM-DD")
+@click.option("--geojson", metavar="OUT", help="write the gained/lost polygons to this GeoJSON file")
+def territory(**options):
+    """Territorial change between two dates."""
+    from .territory.commands import run_territory_command
 
-    app = create_app(
-        data=args.data,
-        territory=args.territory,
-        fmt=args.fmt,
-        mapping=args.mapping,
-        encoding=args.encoding,
-        type_values=args.type_value,
-        basemap=args.basemap,
-    )
-    print_reports(app.dashboard_data.prepared)
-    print(f"Dashboard running on http://{args.host}:{args.port}/ (Ctrl+C to stop)", flush=True)
-    app.run(host=args.host, port=args.port, debug=args.debug)
-    return 0
+    sys.exit(run_territory_command(_args(**options)))
+
+
+@main.command("fetch-territory")
+@click.option("--url", default=None, help="where to download the layer from (default: the DeepStateMap history)")
+@click.option("--data-dir", default=None, help="folder to save it in (default data/territory)")
+@click.option("--timeout", type=float, default=60.0, show_default=True, help="seconds to wait for the server")
+def fetch_territory(**options):
+    """Download the DeepStateMap history (needs a network)."""
+    from .territory.commands import run_fetch_command
+    from .territory.model import DEFAULT_DATA_DIR, DEFAULT_FETCH_URL
+
+    options["url"] = options["url"] or DEFAULT_FETCH_URL
+    options["data_dir"] = options["data_dir"] or str(DEFAULT_DATA_DIR)
+    sys.exit(run_fetch_command(_args(**options)))
+
+
+def run(argv: list[str] | None = None) -> int:
+    """Run the CLI in-process and return its exit code (tests and __main__ use this)."""
+    try:
+        main.main(args=argv, prog_name="python -m dashboard", standalone_mode=True)
+    except SystemExit as done:
+        code = done.code
+        return code if isinstance(code, int) else (0 if code is None else EXIT_ERROR)
+    return EXIT_OK
+
+
+__all__ = ["main", "run", "config"]

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from dashboard.boundaries import load_admin1
-from dashboard.gazetteer import Gazetteer
+from dashboard.ingest.gazetteer import Gazetteer
 from dashboard.schema import NATIVE_COLUMNS
 
 REPO = Path(__file__).resolve().parents[1]

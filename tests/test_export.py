@@ -24,9 +24,9 @@ import numpy as np
 import pytest
 from pypdf import PdfReader
 
-from dashboard import export
+from dashboard.export import export
 from dashboard.boundaries import ATTRIBUTION, BOUNDARY_URLS
-from dashboard.figures import PRECISION_STYLE, THEMES
+from dashboard.render.style import PRECISION_STYLE, THEMES
 from dashboard.schema import TYPE_COLOURS
 from dashboard.view import ViewState, fit_view_to_data, view_from_query, view_to_query
 
@@ -46,11 +46,12 @@ def export_cache(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def data(export_cache):
-    from dashboard.app import load_dashboard_data
+    from dashboard import config
+    from dashboard.store.open import open_dataset
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("DASHBOARD_CACHE_DIR", str(export_cache))
-        yield load_dashboard_data()
+        patch.setattr(config, "CACHE_DIR", export_cache)
+        yield open_dataset()
 
 
 def run_export(*args, cache: Path, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -196,7 +197,7 @@ def test_pdf_is_one_a4_landscape_page(tmp_path, export_cache):
 
 
 def test_view_link_renders_the_pages_filters(tmp_path, export_cache, data):
-    from dashboard.app import render_outputs
+    from dashboard.web.outputs import render_outputs
 
     view = ViewState(
         date_from=dt.date(2025, 1, 16), date_to=dt.date(2025, 1, 21), types=("Battles", "Explosions/Remote violence"), mode="choropleth"

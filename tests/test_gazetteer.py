@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from dashboard.boundaries import load_admin1
-from dashboard.gazetteer import Gazetteer, GeocodeError, country_code_for, normalise_name, region_core
+from dashboard.ingest.gazetteer import Gazetteer, GeocodeError, country_code_for, normalise_name, region_core
 
 KAZAN_RU = 551487
 KAZAN_TR = 743615

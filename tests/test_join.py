@@ -19,7 +19,7 @@ from shapely.geometry import Point
 from shapely.ops import nearest_points
 
 from dashboard.boundaries import load_admin1, load_countries
-from dashboard.join import NEAREST_TOLERANCE_KM, join_admin1
+from dashboard.ingest.join import NEAREST_TOLERANCE_KM, join_admin1
 
 SEA_OF_AZOV = (36.6, 46.1)  # lon, lat: open water, bounded by Ukraine and Russia only
 BLACK_SEA = (34.0, 43.3)  # open water well south of Crimea, far from Turkey

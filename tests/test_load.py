@@ -20,18 +20,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dashboard.boundaries import load_admin1
-from dashboard.gazetteer import Gazetteer
-from dashboard.load import (
+from dashboard.ingest.gazetteer import Gazetteer
+from dashboard.ingest.load import (
     ACLED_COLUMNS,
     UCDP_COLUMNS,
     LoadError,
     LoadResult,
-    events_to_csv,
     load_events,
     parse_mapping,
     parse_type_values,
-    write_rejects,
 )
+from dashboard.ingest.write import events_to_csv, write_rejects
 from dashboard.schema import NATIVE_COLUMNS
 
 # The column lists as /work/shared/docs/schemas.md gives them (export order),

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from dashboard.prepare import prepare_events
+from dashboard.ingest.prepare import prepare_events
 from dashboard.schema import JOINED_COLUMNS, NATIVE_COLUMNS
 
 

@@ -32,7 +32,7 @@ def render_request(base_url: str, query: str) -> dict:
 
 @pytest.fixture(scope="module")
 def gunicorn_server(cache_dir):
-    command = [sys.executable, "-m", "gunicorn", "--workers", "3", "--bind", "127.0.0.1:{port}", "dashboard.app:server"]
+    command = [sys.executable, "-m", "gunicorn", "--workers", "3", "--bind", "127.0.0.1:{port}", "dashboard.wsgi:server"]
     running = DashboardServer(cache_dir=cache_dir, command=command)
     yield running
     running.stop()

@@ -5,7 +5,6 @@ DeepStateMap format (FeatureCollection, one MultiPolygon, empty properties).
 """
 from __future__ import annotations
 
-import argparse
 import gzip
 import http.server
 import json
@@ -21,7 +20,8 @@ import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dashboard import territory
+from dashboard import cli
+from dashboard.territory import model as territory_model
 from dashboard.territory import (
     LayerIssue,
     TerritoryError,
@@ -496,8 +496,8 @@ def test_projected_layer_file_is_converted_to_lonlat(tmp_path):
 def test_display_geojson_is_cached_per_snapshot_and_tolerance(three_days, monkeypatch):
     layer = load_snapshot_folder(three_days)
     simplified = []
-    original = territory.shapely.simplify
-    monkeypatch.setattr(territory.shapely, "simplify", lambda *a, **k: simplified.append(1) or original(*a, **k))
+    original = territory_model.shapely.simplify
+    monkeypatch.setattr(territory_model.shapely, "simplify", lambda *a, **k: simplified.append(1) or original(*a, **k))
 
     date, first = layer.display_geojson("2025-01-06", 0.01)
     again_date, again = layer.display_geojson("2025-01-08", 0.01)  # same snapshot (the 5th)
@@ -530,9 +530,7 @@ def test_display_geojson_content(tmp_path):
 
 
 def run_cli(*argv):
-    parser = argparse.ArgumentParser()
-    territory.add_territory_arguments(parser)
-    return territory.run_territory_command(parser.parse_args(list(argv)))
+    return cli.run(["territory", *argv])
 
 
 def test_cli_report(three_days, tmp_path, capsys):
@@ -587,11 +585,6 @@ def test_cli_unreadable_layer_exits_2(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.startswith("error: bad.geojson could not be read") and err.count("\n") == 1
     assert "Traceback" not in err
-
-
-def test_standalone_main(three_days, capsys):
-    assert territory.main(["territory", "--layer", str(three_days), "--from", "2025-01-02", "--to", "2025-01-10"]) == 0
-    assert "Lost:" in capsys.readouterr().out
 
 
 # --------------------------------------------------------------------------
@@ -660,9 +653,7 @@ def serve():
 
 
 def run_fetch(url, folder):
-    parser = argparse.ArgumentParser()
-    territory.add_fetch_arguments(parser)
-    return territory.run_fetch_command(parser.parse_args(["--url", url, "--data-dir", str(folder), "--timeout", "10"]))
+    return cli.run(["fetch-territory", "--url", url, "--data-dir", str(folder), "--timeout", "10"])
 
 
 def test_fetch_downloads_validates_and_saves(tmp_path, serve, mirror_bytes, capsys):

@@ -14,7 +14,6 @@ fetching one.
 """
 from __future__ import annotations
 
-import argparse
 import asyncio
 import base64
 import contextlib
@@ -30,7 +29,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .view import ViewState, fit_view_to_data, view_from_query
+from .. import config
+from ..view import ViewState, fit_view_to_data, view_from_query
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 PRESETS = {"slide": (1920, 1080), "hd": (1280, 720), "a4": (3508, 2480), "square": (1080, 1080)}
 DEFAULT_PRESET = "slide"
 FORMATS = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf"}
-MIN_SIDE, MAX_SIDE = 100, 8000
+MIN_SIDE, MAX_SIDE = config.IMAGE_MIN_SIDE, config.IMAGE_MAX_SIDE
 # A PDF page is the image printed at 300 dpi, so the a4 preset (3508x2480 px)
 # fills an A4 landscape page.  Kaleido sizes the page in CSS pixels (96 per
 # inch) as width*scale by height*scale.
@@ -118,7 +118,7 @@ def check_writable(path) -> None:
 
 def find_chromium() -> str:
     """Debian's chromium, or the browser $BROWSER_PATH names; never a download."""
-    configured = os.environ.get("BROWSER_PATH")
+    configured = config.BROWSER_PATH
     if configured:
         if Path(configured).is_file() and os.access(configured, os.X_OK):
             return configured
@@ -158,7 +158,7 @@ class Renderer:
         import kaleido  # imported here: the page loads export.py without needing a browser
 
         if self._files is None:
-            from .boundaries import BOUNDARY_PATHS, BOUNDARY_URLS
+            from ..boundaries import BOUNDARY_PATHS, BOUNDARY_URLS
 
             self._files = {BOUNDARY_URLS[name]: path for name, path in BOUNDARY_PATHS.items()}
 
@@ -283,36 +283,37 @@ def build_export_figure(
     `data` is app.DashboardData.  The default title is the plain-language
     summary of the view (figures.describe_view); with a title of one's own
     the summary becomes the subtitle."""
-    from . import figures
-    from .app import territory_for_view  # the page's rule for the control layer
-    from .boundaries import ATTRIBUTION
+    from ..boundaries import ATTRIBUTION
+    from ..render.describe import describe_view
+    from ..render.map import fit_store_extent, map_figure
+    from ..render.style import THEMES
+    from ..render.territory import territory_for_view  # the page's rule for the control layer
 
     store = data.store
-    result = store.query(view)
+    count = store.count(view)
     territory, territory_label, territory_sentence = territory_for_view(data, view)
-    summary = figures.describe_view(view, store, result.count)
+    summary = describe_view(view, store, count)
     exported_at = (exported_at or dt.datetime.now(dt.timezone.utc)).astimezone(dt.timezone.utc)
 
     headline = title.strip() if title and title.strip() else summary
     subtitle = [summary] if headline != summary else []
-    sources = [f"Events: {data.data_label}", ATTRIBUTION]
+    sources = [f"Events: {data.label}", ATTRIBUTION]
     if territory:
         subtitle.append(territory_sentence)
         layer = data.territory
         sources.append(f"Control line: {layer.source}" + (f" ({layer.licence})" if layer.licence else ""))
     sources.append(f"Exported {exported_at:%Y-%m-%d %H:%M} UTC")
     frame = _Frame(width, height)
-    figure = figures.map_figure(
+    figure = map_figure(
         view,
         store,
-        result,
         territory=territory,
         territory_label=territory_label,
         scale=MAP_SCALE * frame.unit,
         # A missing snapshot is said on the map, as on the page.
         notes=() if territory or not territory_sentence else (territory_sentence,),
     )
-    groups = _legend_groups(figure, store.counts_by_type(result), territory)
+    groups = _legend_groups(figure, store.counts_by_type(view), territory)
     colourbar = next((trace for trace in figure.data if "colorbar" in trace), None)
     frame.set_text(headline, " · ".join(subtitle), " · ".join(sources))
     frame.set_panel(groups, COLOURBAR_TITLES.get(view.mode) if colourbar else None)
@@ -322,12 +323,12 @@ def build_export_figure(
     if view.center_lat is not None and view.center_lon is not None and view.zoom is not None:
         centre_lat, centre_lon, zoom = view.center_lat, view.center_lon, _zoom_for_size(view.zoom, map_width, map_height)
     else:
-        centre_lat, centre_lon, zoom = figures.fit_map_view(store.longitude, store.latitude, map_width, map_height)
+        centre_lat, centre_lon, zoom = fit_store_extent(store, map_width, map_height)
     figure.update_layout(map={"center": {"lat": centre_lat, "lon": centre_lon}, "zoom": zoom})
     frame.set_scale(centre_lat, zoom)
     if colourbar is not None:
         frame.style_colourbar(colourbar)
-    frame.apply(figure, figures.THEMES[view.theme])
+    frame.apply(figure, THEMES[view.theme])
     return figure
 
 
@@ -337,11 +338,11 @@ COLOURBAR_TITLES = {"choropleth": "Events per region", "density": "Events per ce
 def _zoom_for_size(page_zoom: float, map_width: int, map_height: int) -> float:
     """A shared view's zoom is for the page's map; the export shows the same area.
 
-    The page's map size is what figures.fit_map_view assumes by default; a
-    map k times larger needs log2(k) more zoom."""
-    from .figures import fit_map_view
+    The page's map size is render.style.PAGE_MAP_SIZE; a map k times larger
+    needs log2(k) more zoom."""
+    from ..render.style import PAGE_MAP_SIZE
 
-    page_width, page_height = fit_map_view.__defaults__
+    page_width, page_height = PAGE_MAP_SIZE
     factor = min(map_width / page_width, map_height / page_height)
     return round(min(max(page_zoom + math.log2(factor), 0.0), 22.0), 2)
 
@@ -647,23 +648,6 @@ def export_bytes_for_page(query: str, data, fmt: str = "png", width: int = 1920,
 # -------------------------------------------------------------------- CLI
 
 
-def add_export_arguments(parser: argparse.ArgumentParser) -> None:
-    from .cli import _add_data_arguments, _date
-
-    parser.description = "Write the map of a view as PNG, SVG or PDF (for slides and reports)."
-    parser.add_argument("--out", required=True, metavar="FILE", help="output file: .png, .svg or .pdf")
-    parser.add_argument("--from", dest="date_from", type=_date, metavar="DATE")
-    parser.add_argument("--to", dest="date_to", type=_date, metavar="DATE")
-    parser.add_argument("--type", dest="types", action="append", metavar="TYPE", help="event type (repeatable)")
-    parser.add_argument("--admin1", dest="regions", action="append", metavar="CODE", help="ISO 3166-2 region (repeatable)")
-    parser.add_argument("--mode", choices=["points", "choropleth", "density"], help="map mode (default: points, or the view's)")
-    parser.add_argument("--preset", metavar="NAME", help=f"image size: {', '.join(f'{k} {w}x{h}' for k, (w, h) in PRESETS.items())} (default {DEFAULT_PRESET})")
-    parser.add_argument("--width", type=int, metavar="PX")
-    parser.add_argument("--height", type=int, metavar="PX")
-    parser.add_argument("--title", help="title of the image (default: the summary of the view)")
-    parser.add_argument("--view", dest="views", action="append", metavar="URL_OR_QUERY", help="a shared view link from the page (repeatable: one image each)")
-    parser.add_argument("--views-file", metavar="FILE", help='saved views: a JSON list of {"name": ..., "query": ...}, one image each')
-    _add_data_arguments(parser)
 
 
 def run_export_command(args) -> int:
@@ -709,12 +693,12 @@ def _named_queries(args) -> list[tuple[str | None, str | None]]:
 
 def _read_views_file(path) -> list[tuple[str, str]]:
     """(name, query) of each view saved from the page (its "Export views" file)."""
-    from .saved_views import SavedViewsError, read_views
+    from ..store.saved_views import FileSavedViews, SavedViewsError
 
     if not Path(path).is_file():
         raise ExportError(f"saved views file {path} does not exist")
     try:
-        views = read_views(Path(path))
+        views = FileSavedViews(Path(path)).list()
     except SavedViewsError as error:
         raise ExportError(f"saved views {path}: {error}") from None
     if not views:
@@ -758,11 +742,11 @@ def _output_paths(out: Path, named_queries) -> list[Path]:
 
 
 def _load_data(args):
-    from .app import load_dashboard_data
-    from .territory import TerritoryError
+    from ..store.open import open_dataset
+    from ..territory import TerritoryError
 
     try:
-        return load_dashboard_data(args.data, args.territory, args.fmt, args.mapping, args.encoding, args.type_value)
+        return open_dataset(args.data, args.territory, args.fmt, args.mapping, args.encoding, args.type_value)
     except TerritoryError as error:
         raise ExportError(f"territory layer: {error}") from None
 

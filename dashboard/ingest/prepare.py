@@ -18,18 +18,20 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .boundaries import ADMIN1_PATH, COUNTRIES_PATH, load_admin1
+from .. import config
+from ..boundaries import ADMIN1_PATH, COUNTRIES_PATH, load_admin1
 from .gazetteer import Gazetteer
 from .join import join_admin1
 from .load import LoadResult, load_events
 
-PACKAGE_DIR = Path(__file__).resolve().parent
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = [PACKAGE_DIR.parent / "data" / "events" / "article_events.csv"]
-STAGE_MODULES = ["schema.py", "gazetteer.py", "load.py", "join.py", "prepare.py"]
+# The code that makes the cached result: a change to any of it rebuilds the cache.
+STAGE_SOURCES = [PACKAGE_DIR / "schema.py", *sorted((PACKAGE_DIR / "ingest").glob("*.py"))]
 
 
 def default_cache_dir() -> Path:
-    return Path(os.environ.get("DASHBOARD_CACHE_DIR") or Path.home() / ".cache" / "territorial-dashboard")
+    return config.CACHE_DIR
 
 
 @dataclass
@@ -54,7 +56,7 @@ class PreparedEvents:
 
     @property
     def custom_types(self) -> list[str]:
-        from .schema import ACLED_TAXONOMY
+        from ..schema import ACLED_TAXONOMY
 
         return sorted(set(self.events["event_type"].unique()) - set(ACLED_TAXONOMY))
 
@@ -128,8 +130,8 @@ def cache_key(paths, fmt, mapping, type_values, encoding) -> str:
     for path in [*paths, ADMIN1_PATH, COUNTRIES_PATH]:
         stat = Path(path).stat() if Path(path).exists() else None
         digest.update(f"{Path(path).resolve()}|{stat and stat.st_size}|{stat and stat.st_mtime_ns}\n".encode())
-    for module in STAGE_MODULES:
-        digest.update((PACKAGE_DIR / module).read_bytes())
+    for source in STAGE_SOURCES:
+        digest.update(source.read_bytes())
     digest.update(json.dumps([fmt, mapping, type_values, encoding], sort_keys=True, default=str).encode())
     return digest.hexdigest()[:24]
 

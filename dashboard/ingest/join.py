@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from .boundaries import load_admin1, load_countries
+from ..boundaries import load_admin1, load_countries
 
 # The boundaries are simplified to ~1 km and sources round coordinates to
 # 0.01 degrees (~1 km); 5 km covers both with room, yet is far smaller than

@@ -1,67 +1,35 @@
-"""Figures as pure functions of (view, query result): the page and the exporter
-call the same ones, and the tests call them directly.
+"""The map: events as points, regions or density on the offline base (MapLibre traces).
 
-Maps use Plotly's MapLibre traces on the "white-bg" style: no tiles, no
-glyphs, no sprites, so nothing is fetched from outside.  Boundaries come from
-data/geo as local GeoJSON layers, named by their URLs on the app's own origin
-(fetched once and cached by the browser) so that figure responses stay small;
-the exporter's renderer holds the same files under the same URLs.
+Plotly's MapLibre traces on the "white-bg" style: no tiles, no glyphs, no
+sprites, so nothing is fetched from outside.  Boundaries come from data/geo
+as local GeoJSON layers, named by their URLs on the app's own origin
+(fetched once and cached by the browser) so that figure responses stay
+small; the exporter's renderer holds the same files under the same URLs.
 """
 from __future__ import annotations
 
-import datetime as dt
-import html
 import math
 
 import numpy as np
 import plotly.graph_objects as go
 
-from .boundaries import BOUNDARY_URLS
-from .schema import GEO_PRECISION_DESCRIPTIONS, type_colour
-from .store import InMemoryEventStore, QueryResult
-from .view import ViewState
+from ..boundaries import BOUNDARY_URLS
+from ..schema import GEO_PRECISION_DESCRIPTIONS, type_colour
+from ..store.contract import EventStore
+from ..view import ViewState
+from .style import (
+    DENSITY_MAX_CELLS,
+    FONT,
+    HOVER_SUMMARY_CHARS,
+    PAGE_MAP_SIZE,
+    POINT_CAP,
+    PRECISION_STYLE,
+    TERRITORY_COLOUR,
+    THEMES,
+    hover_text,
+)
 
-POINT_CAP = 3_000  # raw points per response: ~0.55 MB of figure JSON with hover text
-DENSITY_MAX_CELLS = 20_000
-HOVER_SUMMARY_CHARS = 100  # the detail panel has the whole text
-
-# Marker size and opacity by geo precision: the vaguer the place, the larger
-# and fainter the circle, so a country-level event reads as an area, not a pin.
-PRECISION_STYLE = {
-    "town": (11, 0.95),
-    "near": (15, 0.75),
-    "region": (30, 0.35),
-    "country": (60, 0.18),
-}
-
-THEMES = {
-    "light": {
-        "paper": "#ffffff",
-        "land": "#f1efe9",
-        "water": "#dbe7f0",
-        "border": "#5b5b5b",
-        "region_line": "#a9a9a9",
-        "text": "#111111",
-        "muted": "#555555",
-        "grid": "#e3e3e3",
-    },
-    "dark": {
-        "paper": "#101418",
-        "land": "#262c33",
-        "water": "#0b1d2b",
-        "border": "#c8c8c8",
-        "region_line": "#6b7580",
-        "text": "#f5f5f5",
-        "muted": "#c0c0c0",
-        "grid": "#333a42",
-    },
-}
-
-TERRITORY_COLOUR = "#b2182b"  # occupied ground; change: orange gained, purple lost (both colour-blind safe)
-FONT = "DejaVu Sans, Verdana, Arial, sans-serif"  # local fonts only; no font server
-
-
-def fit_map_view(lons, lats, width_px: int = 760, height_px: int = 560) -> tuple[float, float, float]:
+def fit_map_view(lons, lats, width_px: int = PAGE_MAP_SIZE[0], height_px: int = PAGE_MAP_SIZE[1]) -> tuple[float, float, float]:
     """Centre (lat, lon) and zoom that show every point, with a margin."""
     lons = np.asarray(lons, dtype=float)
     lats = np.asarray(lats, dtype=float)
@@ -83,6 +51,15 @@ def fit_map_view(lons, lats, width_px: int = 760, height_px: int = 560) -> tuple
     centre_y = (mercator_y(north) + mercator_y(south)) / 2
     centre_lat = math.degrees(2 * math.atan(math.exp(centre_y)) - math.pi / 2)
     return round(centre_lat, 4), round((west + east) / 2, 4), round(max(zoom, 1.0), 2)
+
+
+def fit_store_extent(store: EventStore, width_px: int = PAGE_MAP_SIZE[0], height_px: int = PAGE_MAP_SIZE[1]):
+    """fit_map_view for every event in the store."""
+    extent = store.extent()
+    if extent is None:
+        return fit_map_view([], [], width_px, height_px)
+    west, south, east, north = extent
+    return fit_map_view([west, east], [south, north], width_px, height_px)
 
 
 # The white-bg style paints everything white; a world-sized fill beneath the
@@ -141,18 +118,9 @@ def territory_layers(geojson: dict | None, opacity: float = 0.35, change: dict |
     return layers
 
 
-def _hover_text(value: str, limit: int | None = None) -> str:
-    # Plotly renders a few HTML tags in hover labels; escaping shows data as text.
-    text = str(value)
-    if limit and len(text) > limit:
-        text = text[: limit - 1] + "…"
-    return html.escape(text, quote=False)
-
-
 def map_figure(
     view: ViewState,
-    store: InMemoryEventStore,
-    result: QueryResult,
+    store: EventStore,
     *,
     countries_source: str = BOUNDARY_URLS["countries"],
     admin1_source: str = BOUNDARY_URLS["admin1"],
@@ -161,25 +129,26 @@ def map_figure(
     basemap: str | None = None,
     selected_ids: tuple[str, ...] = (),
     scale: float = 1.0,
-    width_px: int = 760,
-    height_px: int = 560,
+    width_px: int = PAGE_MAP_SIZE[0],
+    height_px: int = PAGE_MAP_SIZE[1],
     notes: tuple[str, ...] = (),
 ) -> go.Figure:
     """The map in the view's mode.  `scale` enlarges markers and lines (presentation, export)."""
     colours = THEMES[view.theme]
+    count = store.count(view)
     # Plotly's validation deep-copies every array (~40 ms per call at the
     # point cap); these figures are built by code that tests check, so skip it.
     figure = go.Figure(_validate=False)
     extra_notes = list(notes)
     if view.mode == "choropleth":
-        _add_choropleth(figure, store, result, admin1_source, view.theme)
-        country_level = store.country_level_count(result)
+        _add_choropleth(figure, store, view, admin1_source)
+        country_level = store.country_level_count(view)
         if country_level:
             extra_notes.append(
                 f"{country_level:,} country-level event{'s are' if country_level != 1 else ' is'} counted in no region."
             )
     elif view.mode == "density":
-        cells, size = store.grid_counts(result, DENSITY_MAX_CELLS)
+        cells, size = store.grid_counts(view, DENSITY_MAX_CELLS)
         figure.add_trace(
             dict(
                 type="densitymap",
@@ -195,13 +164,13 @@ def map_figure(
         )
         extra_notes.append(f"Events counted in {size:g}° cells.")
     else:
-        shown = _add_points(figure, store, result, selected_ids, scale)
-        if shown < result.count:
+        shown = _add_points(figure, store, view, selected_ids, scale)
+        if shown < count:
             extra_notes.append(
-                f"Showing the {shown:,} most recent of {result.count:,} matching events. "
+                f"Showing the {shown:,} most recent of {count:,} matching events. "
                 "Narrow the filters, or use the Regions or Density view to see all."
             )
-    if result.count == 0:
+    if count == 0:
         extra_notes.append("No events match these filters.")
     if territory_label:
         # A legend entry for the control layer (MapLibre layers have none of their own).
@@ -209,14 +178,14 @@ def map_figure(
             dict(
                 type="scattermap",
                 lat=[None], lon=[None], mode="markers", marker={"size": 16 * scale, "color": TERRITORY_COLOUR},
-                name=_hover_text(territory_label), hoverinfo="skip", legendrank=2000,
+                name=hover_text(territory_label), hoverinfo="skip", legendrank=2000,
             )
         )
 
     if view.center_lat is not None and view.zoom is not None:
         centre_lat, centre_lon, zoom = view.center_lat, view.center_lon, view.zoom
     else:
-        centre_lat, centre_lon, zoom = fit_map_view(*store.extent(), width_px, height_px)
+        centre_lat, centre_lon, zoom = fit_store_extent(store, width_px, height_px)
     figure.update_layout(
         map={
             # Offline by default; a basemap style URL only when the user gives one.
@@ -247,7 +216,7 @@ def map_figure(
     )
     for index, text in enumerate(extra_notes):
         figure.add_annotation(
-            text=_hover_text(text),
+            text=hover_text(text),
             xref="paper",
             yref="paper",
             x=0.99,
@@ -264,10 +233,10 @@ def map_figure(
     return figure
 
 
-def _add_points(figure, store, result, selected_ids, scale) -> int:
-    points = store.points(result, POINT_CAP)
+def _add_points(figure, store, view, selected_ids, scale) -> int:
+    points = store.points(view, POINT_CAP)
     custom_types = store.custom_types
-    for event_type in store.type.categories:
+    for event_type in store.bounds.types:
         rows = points[points["event_type"] == event_type]
         if rows.empty:
             continue
@@ -278,10 +247,10 @@ def _add_points(figure, store, result, selected_ids, scale) -> int:
             [
                 rows["event_id"],
                 rows["day"],
-                [_hover_text(s) for s in rows["sub_event_type"]],
-                [_hover_text(s) for s in rows["place"]],
-                [_hover_text(s) for s in region],
-                [_hover_text(s, HOVER_SUMMARY_CHARS) for s in rows["summary"]],
+                [hover_text(s) for s in rows["sub_event_type"]],
+                [hover_text(s) for s in rows["place"]],
+                [hover_text(s) for s in region],
+                [hover_text(s, HOVER_SUMMARY_CHARS) for s in rows["summary"]],
                 rows["geo_precision"],
             ]
         ).astype(str)  # a fixed-width string array: Plotly copies it in one block, not item by item
@@ -292,7 +261,7 @@ def _add_points(figure, store, result, selected_ids, scale) -> int:
             dict(
                 type="scattermap",
                 lat=[None], lon=[None], mode="markers", marker={"size": 14 * scale, "color": colour},
-                name=_hover_text(event_type), legendgroup=event_type, hoverinfo="skip",
+                name=hover_text(event_type), legendgroup=event_type, hoverinfo="skip",
             )
         )
         figure.add_trace(
@@ -302,12 +271,12 @@ def _add_points(figure, store, result, selected_ids, scale) -> int:
                 lon=rows["longitude"].round(4),
                 mode="markers",
                 marker={"size": sizes.round(1), "color": colour, "opacity": opacity},
-                name=_hover_text(event_type),
+                name=hover_text(event_type),
                 legendgroup=event_type,
                 showlegend=False,
                 customdata=custom,
                 hovertemplate=(
-                    "<b>%{customdata[1]}</b>  " + _hover_text(event_type) + ": %{customdata[2]}<br>"
+                    "<b>%{customdata[1]}</b>  " + hover_text(event_type) + ": %{customdata[2]}<br>"
                     "%{customdata[3]}, %{customdata[4]} (precision: %{customdata[6]})<br>"
                     "%{customdata[5]}<extra></extra>"
                 ),
@@ -335,7 +304,7 @@ def _add_points(figure, store, result, selected_ids, scale) -> int:
 
 def _add_precision_legend(figure, store, scale):
     """Legend entries that explain marker size (no data, legend only)."""
-    for precision in store.precision_order():
+    for precision in store.precisions:
         size, opacity = PRECISION_STYLE[precision]
         figure.add_trace(
             dict(
@@ -352,8 +321,9 @@ def _add_precision_legend(figure, store, scale):
         )
 
 
-def _add_choropleth(figure, store, result, admin1_source, theme):
-    counts = store.counts_by_region(result)
+def _add_choropleth(figure, store, view, admin1_source):
+    theme = view.theme
+    counts = store.counts_by_region(view)
     names = store.region_names
     figure.add_trace(
         dict(
@@ -362,7 +332,7 @@ def _add_choropleth(figure, store, result, admin1_source, theme):
             featureidkey="properties.admin1_code",
             locations=counts["admin1_code"],
             z=counts["count"],
-            customdata=np.column_stack([counts["admin1_code"], [_hover_text(names.get(c, c)) for c in counts["admin1_code"]]])
+            customdata=np.column_stack([counts["admin1_code"], [hover_text(names.get(c, c)) for c in counts["admin1_code"]]])
             if len(counts)
             else None,
             # OrRd from zero: a region with one event is still clearly shaded.
@@ -385,88 +355,3 @@ def _count_colourbar(largest) -> dict:
     return bar
 
 
-def timeline_figure(view: ViewState, store: InMemoryEventStore, result: QueryResult, scale: float = 1.0) -> go.Figure:
-    """Events per day stacked by type, over all the data's days; the chosen range is shaded.
-
-    `result` is the query without the date filter, so the bars show what the
-    range could be moved to; brushing the chart sets the range.
-    """
-    colours = THEMES[view.theme]
-    counts = store.counts_by_day_and_type(result)
-    figure = go.Figure(_validate=False)
-    for event_type in store.type.categories:
-        rows = counts[counts["event_type"] == event_type]
-        if rows.empty:
-            continue
-        figure.add_trace(
-            dict(
-                type="bar",
-                x=rows["day"].dt.strftime("%Y-%m-%d"),  # short date strings keep the response small
-                y=rows["count"],
-                name=_hover_text(event_type),
-                marker={"color": type_colour(event_type, store.custom_types), "line": {"width": 0}},
-                hovertemplate="%{x|%d %b %Y}: %{y} " + _hover_text(event_type) + "<extra></extra>",
-            )
-        )
-    first, last = store.bounds.first_day, store.bounds.last_day
-    start, end = view.date_from or first, view.date_to or last
-    figure.add_vrect(
-        x0=dt.datetime.combine(start, dt.time()) - dt.timedelta(hours=12),
-        x1=dt.datetime.combine(end, dt.time()) + dt.timedelta(hours=12),
-        fillcolor=colours["muted"],
-        opacity=0.15,
-        line_width=0,
-        layer="below",
-    )
-    figure.update_layout(
-        barmode="stack",
-        bargap=0.1,
-        dragmode="select",
-        selectdirection="h",
-        # Its own legend: in the Regions and Density views the map has none for the types.
-        showlegend=True,
-        legend={"orientation": "h", "traceorder": "normal", "x": 0, "y": 1.02, "xanchor": "left", "yanchor": "bottom", "font": {"size": int(13 * scale)}},
-        margin={"l": 50, "r": 10, "t": int(34 * scale), "b": 30},
-        paper_bgcolor=colours["paper"],
-        plot_bgcolor=colours["paper"],
-        font={"family": FONT, "color": colours["text"], "size": int(13 * scale)},
-        xaxis={
-            "type": "date",
-            "range": [
-                dt.datetime.combine(first, dt.time()) - dt.timedelta(days=1),
-                dt.datetime.combine(last, dt.time()) + dt.timedelta(days=1),
-            ],
-            "gridcolor": colours["grid"],
-            "fixedrange": True,
-        },
-        yaxis={"title": {"text": "events/day"}, "gridcolor": colours["grid"], "fixedrange": True, "rangemode": "tozero"},
-        uirevision="timeline",
-    )
-    return figure
-
-
-def describe_view(view: ViewState, store: InMemoryEventStore, count: int) -> str:
-    """The filters in plain words, for the summary line, titles and exports."""
-    first, last = view.date_from or store.bounds.first_day, view.date_to or store.bounds.last_day
-    dates = first.strftime("%-d %b %Y") if first == last else f"{first.strftime('%-d %b %Y')} – {last.strftime('%-d %b %Y')}"
-    if view.types is None or set(view.types) >= set(store.bounds.types):
-        kinds = "all event types"
-    elif not view.types:
-        kinds = "no event types"
-    else:
-        kinds = ", ".join(t for t in store.bounds.types if t in view.types)
-    parts = [f"{count:,} of {store.total:,} events", dates, kinds]
-    if view.sub_types:
-        parts.append("sub-types: " + ", ".join(view.sub_types))
-    if view.countries:
-        parts.append("in " + ", ".join(view.countries))
-    if view.regions:
-        names = store.region_names
-        parts.append("regions: " + ", ".join(f"{names.get(c, c)} ({c})" for c in view.regions))
-    if view.actors:
-        parts.append("actors: " + ", ".join(view.actors))
-    if view.text.strip():
-        parts.append(f'text "{view.text.strip()}"')
-    if view.territory_position:
-        parts.append(f"{view.territory_position} the control line")
-    return " · ".join(parts)

@@ -1,10 +1,9 @@
-"""The event store: query by view, aggregate by day, region or grid, fetch one record.
+"""The embedded event store: every event in memory, answering the store contract.
 
-`EventStore` is the interface the app, CLI and exporter use; the in-memory
-implementation below is the embedded default.  Pandas stays behind it: a team
-that outgrows one machine can put the events in PostGIS and implement the
-same few methods.  Built once at start and read-only afterwards, so every
-worker process answers alike.
+The default for one person on one machine (contract.py says what a store
+answers).  Built once at start; afterwards only `attach_territory` and the
+small caches of recent answers change it, and both give every worker the
+same answers.
 
 Filtering a million events by view must take milliseconds, so the columns a
 filter touches are turned once into integer codes (days since 1970, category
@@ -13,51 +12,18 @@ codes), and each filter is a lookup table indexed by those codes.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
-from typing import Protocol
+from collections import OrderedDict
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .schema import GEO_PRECISIONS, TYPE_COLOURS
-from .view import DataBounds, ViewState
+from ..schema import GEO_PRECISIONS, TYPE_COLOURS
+from .contract import POINT_COLUMNS
+from ..view import DataBounds, ViewState
 
 EPOCH = np.datetime64("1970-01-01", "D")
-
-
-@dataclass(frozen=True)
-class QueryResult:
-    view: ViewState
-    rows: np.ndarray  # positions of the matching events, in store order
-    total: int  # events in the store
-
-    @property
-    def count(self) -> int:
-        return len(self.rows)
-
-
-class EventStore(Protocol):
-    """What the app, CLI and exporter ask of a store (another backend implements these)."""
-
-    bounds: DataBounds
-    total: int
-    custom_types: list[str]
-    region_names: dict[str, str]
-
-    def query(self, view: ViewState, ignore_dates: bool = False) -> QueryResult: ...
-    def counts_by_day_and_type(self, result: QueryResult) -> pd.DataFrame: ...
-    def counts_by_region(self, result: QueryResult) -> pd.DataFrame: ...
-    def counts_by_type(self, result: QueryResult) -> dict[str, int]: ...
-    def counts_by_sub_type(self, result: QueryResult) -> dict[tuple[str, str], int]: ...
-    def country_level_count(self, result: QueryResult) -> int: ...
-    def points(self, result: QueryResult, cap: int) -> pd.DataFrame: ...
-    def grid_counts(self, result: QueryResult, max_cells: int) -> tuple[pd.DataFrame, float]: ...
-    def records(self, result: QueryResult, limit: int | None = None, columns: list[str] | None = None) -> pd.DataFrame: ...
-    def record(self, event_id: str) -> dict | None: ...
-    def extent(self) -> tuple[np.ndarray, np.ndarray]: ...
-    def attach_territory(self, layer) -> None: ...
 
 
 class _Codes:
@@ -78,7 +44,7 @@ class _Codes:
 
 
 class InMemoryEventStore:
-    def __init__(self, events: pd.DataFrame, custom_types: list[str] | None = None):
+    def __init__(self, events: pd.DataFrame, custom_types: list[str] | None = None, version: str | None = None):
         self.frame = _one_chunk_per_column(events.reset_index(drop=True))
         self.total = len(self.frame)
         days = self.frame["event_date"].to_numpy().astype("datetime64[D]")
@@ -103,8 +69,10 @@ class InMemoryEventStore:
         self.bounds = self._bounds()
         names = self.frame.drop_duplicates("admin1_code")
         self.region_names = dict(zip(names["admin1_code"], names["admin1_name"]))
-        self._extent = self._bounding_corners()
         self._text_masks: dict[str, np.ndarray] = {}  # search text -> rows matching it
+        self._rows: OrderedDict[ViewState, np.ndarray] = OrderedDict()  # recent views -> matching rows
+        self.precisions = [p for p in GEO_PRECISIONS if p in self.precision.position]
+        self.version = version or _data_version(self.frame)
 
     def _bounds(self) -> DataBounds:
         first = EPOCH + int(self.day.min()) if self.total else np.datetime64("2025-01-01")
@@ -125,22 +93,30 @@ class InMemoryEventStore:
         Becomes a filter (ViewState.territory_position) and a column of the
         records ("inside", "outside", or "no layer" before its first snapshot).
         """
-        from .territory import classify_points
+        from ..territory import classify_points
 
         days = self.frame["event_date"].to_numpy().astype("datetime64[D]")
         lons, lats = self.frame["longitude"].to_numpy(dtype=float), self.frame["latitude"].to_numpy(dtype=float)
         self.territory_position = classify_points(layer, days, lons, lats)
         self.frame["territory_position"] = self.territory_position
+        self._rows.clear()
 
     # ---------------------------------------------------------------- query
 
-    def query(self, view: ViewState, ignore_dates: bool = False) -> QueryResult:
+    def rows(self, view: ViewState) -> np.ndarray:
+        """Positions of the events matching the view, in store order.
+
+        Internal to this store (the contract answers with values, not
+        positions).  A render asks several questions of one view, so the
+        last few answers are kept."""
+        if view in self._rows:
+            self._rows.move_to_end(view)
+            return self._rows[view]
         mask = np.ones(self.total, dtype=bool)
-        if not ignore_dates:
-            if view.date_from:
-                mask &= self.day >= _day_number(view.date_from)
-            if view.date_to:
-                mask &= self.day <= _day_number(view.date_to)
+        if view.date_from:
+            mask &= self.day >= _day_number(view.date_from)
+        if view.date_to:
+            mask &= self.day <= _day_number(view.date_to)
         if view.types is not None:
             mask &= self.type.allowed(view.types)
         if view.sub_types is not None:
@@ -159,7 +135,14 @@ class InMemoryEventStore:
             mask &= self.territory_position == view.territory_position
         if view.text.strip():
             mask &= self.text_mask(view.text)
-        return QueryResult(view, np.flatnonzero(mask), self.total)
+        rows = np.flatnonzero(mask)
+        self._rows[view] = rows
+        if len(self._rows) > 16:
+            self._rows.popitem(last=False)
+        return rows
+
+    def count(self, view: ViewState) -> int:
+        return len(self.rows(_filters_only(view)))
 
     def text_mask(self, text: str) -> np.ndarray:
         """Rows whose place, summary or actors contain `text` (case-insensitive).
@@ -176,26 +159,23 @@ class InMemoryEventStore:
             self._text_masks[needle] = hits.to_numpy(zero_copy_only=False)
         return self._text_masks[needle]
 
-    def extent(self) -> tuple[np.ndarray, np.ndarray]:
-        """Longitudes and latitudes that bound the data (for fitting the map)."""
-        return self._extent
-
-    def _bounding_corners(self):
-        # Two corners of the data's bounding box: fitting them fits every event.
+    def extent(self) -> tuple[float, float, float, float] | None:
+        """(west, south, east, north) of every event (for fitting the map)."""
         if not self.total:
-            return np.empty(0), np.empty(0)
+            return None
         lon, lat = self.longitude, self.latitude
-        return np.array([np.nanmin(lon), np.nanmax(lon)]), np.array([np.nanmin(lat), np.nanmax(lat)])
+        return float(np.nanmin(lon)), float(np.nanmin(lat)), float(np.nanmax(lon)), float(np.nanmax(lat))
 
     # ----------------------------------------------------------- aggregates
 
-    def counts_by_day_and_type(self, result: QueryResult) -> pd.DataFrame:
+    def counts_by_day_and_type(self, view: ViewState) -> pd.DataFrame:
         """Long table day, event_type, count (only non-zero cells)."""
-        if not result.count:
+        rows = self.rows(_filters_only(view))
+        if not len(rows):
             return pd.DataFrame({"day": pd.Series([], dtype="datetime64[s]"), "event_type": [], "count": []})
         first = int(self.day.min())
         n_types = len(self.type.categories)
-        key = (self.day[result.rows] - first).astype(np.int64) * n_types + self.type.codes[result.rows]
+        key = (self.day[rows] - first).astype(np.int64) * n_types + self.type.codes[rows]
         counts = np.bincount(key)
         cells = np.flatnonzero(counts)
         return pd.DataFrame(
@@ -206,26 +186,30 @@ class InMemoryEventStore:
             }
         )
 
-    def counts_by_region(self, result: QueryResult) -> pd.DataFrame:
-        counts = np.bincount(self.region.codes[result.rows], minlength=len(self.region.categories))
+    def counts_by_region(self, view: ViewState) -> pd.DataFrame:
+        rows = self.rows(_filters_only(view))
+        counts = np.bincount(self.region.codes[rows], minlength=len(self.region.categories))
         table = pd.DataFrame({"admin1_code": self.region.categories, "count": counts})
         return table[(table["admin1_code"] != "") & (table["count"] > 0)].reset_index(drop=True)
 
-    def counts_by_type(self, result: QueryResult) -> dict[str, int]:
-        counts = np.bincount(self.type.codes[result.rows], minlength=len(self.type.categories))
+    def counts_by_type(self, view: ViewState) -> dict[str, int]:
+        rows = self.rows(_filters_only(view))
+        counts = np.bincount(self.type.codes[rows], minlength=len(self.type.categories))
         return {t: int(c) for t, c in zip(self.type.categories, counts)}
 
-    def counts_by_sub_type(self, result: QueryResult) -> dict[tuple[str, str], int]:
-        counts = np.bincount(self.sub_type.codes[result.rows], minlength=len(self.sub_type.categories))
+    def counts_by_sub_type(self, view: ViewState) -> dict[tuple[str, str], int]:
+        rows = self.rows(_filters_only(view))
+        counts = np.bincount(self.sub_type.codes[rows], minlength=len(self.sub_type.categories))
         return {tuple(c.split("\x1f")): int(n) for c, n in zip(self.sub_type.categories, counts)}
 
-    def country_level_count(self, result: QueryResult) -> int:
+    def country_level_count(self, view: ViewState) -> int:
+        rows = self.rows(_filters_only(view))
         code = self.precision.position.get("country")
-        return 0 if code is None else int((self.precision.codes[result.rows] == code).sum())
+        return 0 if code is None else int((self.precision.codes[rows] == code).sum())
 
-    def points(self, result: QueryResult, cap: int) -> pd.DataFrame:
-        """At most `cap` events for the map, the most recent first; coordinates float32."""
-        rows = result.rows
+    def points(self, view: ViewState, cap: int) -> pd.DataFrame:
+        """At most `cap` events for the map, the most recent kept; coordinates float32."""
+        rows = self.rows(_filters_only(view))
         if len(rows) > cap:
             newest = np.argpartition(self.day[rows], len(rows) - cap)[len(rows) - cap :]
             rows = np.sort(rows[newest])
@@ -235,11 +219,12 @@ class InMemoryEventStore:
         points["day"] = (EPOCH + self.day[rows]).astype(str)
         points["latitude"] = self.latitude[rows]
         points["longitude"] = self.longitude[rows]
-        return points
+        return points[POINT_COLUMNS]
 
-    def grid_counts(self, result: QueryResult, max_cells: int = 20_000) -> tuple[pd.DataFrame, float]:
+    def grid_counts(self, view: ViewState, max_cells: int = 20_000) -> tuple[pd.DataFrame, float]:
         """Events counted per grid cell (cell centres); cells of 0.05° doubled until at most max_cells are occupied."""
-        lat, lon = self.latitude[result.rows], self.longitude[result.rows]
+        rows = self.rows(_filters_only(view))
+        lat, lon = self.latitude[rows], self.longitude[rows]
         size = 0.05
         if len(lat):
             # Start near the size the data's extent needs, to skip passes over all rows.
@@ -266,9 +251,9 @@ class InMemoryEventStore:
 
     # --------------------------------------------------------------- records
 
-    def records(self, result: QueryResult, limit: int | None = None, columns: list[str] | None = None) -> pd.DataFrame:
+    def records(self, view: ViewState, limit: int | None = None, columns: list[str] | None = None) -> pd.DataFrame:
         """The matching events, newest first (ties in store order); limit: the first N; columns: only these."""
-        rows = result.rows
+        rows = self.rows(_filters_only(view))
         key = -self.day[rows].astype(np.int64) * (self.total + 1) + np.arange(len(rows))
         if limit is not None and limit < len(rows):
             chosen = np.argpartition(key, limit)[:limit]  # sort only the N shown
@@ -286,8 +271,6 @@ class InMemoryEventStore:
         row = self.frame.iloc[int(position)]
         return {k: _plain(v) for k, v in row.items()}
 
-    def precision_order(self) -> list[str]:
-        return [p for p in GEO_PRECISIONS if p in self.precision.position]
 
 
 def _one_chunk_per_column(frame: pd.DataFrame) -> pd.DataFrame:
@@ -304,6 +287,25 @@ def _one_chunk_per_column(frame: pd.DataFrame) -> pd.DataFrame:
             single = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
             frame[column] = pd.Series(pd.array(pa.chunked_array([single]), dtype=frame[column].dtype), index=frame.index)
     return frame
+
+
+def _filters_only(view: ViewState) -> ViewState:
+    """The view without what does not filter (map position, theme...), so the
+    row cache is shared by views that differ only there."""
+    return ViewState(
+        date_from=view.date_from, date_to=view.date_to, types=view.types, sub_types=view.sub_types,
+        countries=view.countries, regions=view.regions, actors=view.actors, text=view.text.strip().lower(),
+        territory_position=view.territory_position,
+    )
+
+
+def _data_version(frame: pd.DataFrame) -> str:
+    """A digest of the events' ids, dates and places: equal data, equal version."""
+    if frame.empty:
+        return "empty"
+    columns = [c for c in ("event_id", "event_date", "event_type", "latitude", "longitude") if c in frame]
+    hashed = pd.util.hash_pandas_object(frame[columns], index=False).to_numpy()
+    return f"{len(frame)}-{int(np.bitwise_xor.reduce(hashed * np.arange(1, len(hashed) + 1, dtype=np.uint64))):016x}"
 
 
 def _day_number(day: dt.date) -> int:

@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import io
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,7 +27,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from .gazetteer import Gazetteer, GeocodeError
-from .schema import ACLED_TAXONOMY, DATE_PRECISIONS, GEO_PRECISIONS, NATIVE_COLUMNS
+from ..schema import ACLED_TAXONOMY, DATE_PRECISIONS, GEO_PRECISIONS, NATIVE_COLUMNS
 
 FORMATS = ["auto", "native", "acled", "ucdp", "geojson", "geoparquet", "mapped"]
 
@@ -716,43 +714,3 @@ def parse_type_values(items: list[str] | None) -> dict[str, tuple[str, str]]:
             raise LoadError(f"--type-value: {ours!r} is not an ACLED event type ({', '.join(ACLED_TAXONOMY)}).")
         values[theirs] = (ours, "")
     return values
-
-
-def write_rejects(result: LoadResult, path) -> None:
-    """The rejected rows, one line per problem, as CSV (row numbers as in the report)."""
-    result.rejects.to_csv(path, index=False)
-
-
-def events_to_csv(events: pd.DataFrame) -> str:
-    """Events as native CSV text (dates ISO, coordinates as stored)."""
-    out = events.copy()
-    for column in ("event_date", "report_date"):
-        if column in out:
-            out[column] = pd.to_datetime(out[column]).dt.strftime("%Y-%m-%d").fillna("")
-    # The csv writer quotes a field holding a character of the line terminator,
-    # so a text with a lone "\r" (which readers take for a line break) is only
-    # quoted when lines end in "\r\n": then, and only then, they do.
-    text = out.select_dtypes(exclude=["number", "datetime"])
-    has_cr = any(text[c].astype(str).str.contains("\r", regex=False).any() for c in text.columns)
-    buffer = io.StringIO()
-    out.to_csv(buffer, index=False, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n" if has_cr else "\n")
-    return buffer.getvalue()
-
-
-def events_to_geojson(events: pd.DataFrame) -> str:
-    features = []
-    for record in json.loads(events_to_records_json(events)):
-        lon, lat = record.get("longitude"), record.get("latitude")
-        features.append(
-            {"type": "Feature", "geometry": {"type": "Point", "coordinates": [lon, lat]}, "properties": record}
-        )
-    return json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False)
-
-
-def events_to_records_json(events: pd.DataFrame) -> str:
-    out = events.copy()
-    for column in ("event_date", "report_date"):
-        if column in out:
-            out[column] = pd.to_datetime(out[column]).dt.strftime("%Y-%m-%d")
-    return out.to_json(orient="records", force_ascii=False)
-

@@ -10,7 +10,7 @@ import datetime as dt
 import dash_ag_grid as dag
 from dash import dcc, html
 
-from .boundaries import ATTRIBUTION
+from ..boundaries import ATTRIBUTION
 
 TABLE_COLUMNS = [
     ("event_date", "Date", 110),
@@ -257,7 +257,7 @@ def build_layout(data):
                 className="map-row",
             ),
             html.P(id="territory-summary", className="territory-summary", hidden=data.territory is None),
-            html.P(f"{ATTRIBUTION}. Events: {data.data_label}." + (f" Control line: {data.territory.source} ({data.territory.licence})." if data.territory else ""), id="attribution", className="attribution"),
+            html.P(f"{ATTRIBUTION}. Events: {data.label}." + (f" Control line: {data.territory.source} ({data.territory.licence})." if data.territory else ""), id="attribution", className="attribution"),
             dcc.Graph(id="timeline", config={"displayModeBar": False}, className="timeline"),
             html.Div(
                 [

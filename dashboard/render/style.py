@@ -1,0 +1,60 @@
+"""What the figures share: colours of each theme, marker styles, the font, text escaping.
+
+Figures are pure functions of (view, store): the page and the exporter call
+the same ones, and the tests call them directly.
+"""
+from __future__ import annotations
+
+import html
+
+POINT_CAP = 3_000  # raw points per response: ~0.55 MB of figure JSON with hover text
+DENSITY_MAX_CELLS = 20_000
+HOVER_SUMMARY_CHARS = 100  # the detail panel has the whole text
+
+# Marker size and opacity by geo precision: the vaguer the place, the larger
+# and fainter the circle, so a country-level event reads as an area, not a pin.
+PRECISION_STYLE = {
+    "town": (11, 0.95),
+    "near": (15, 0.75),
+    "region": (30, 0.35),
+    "country": (60, 0.18),
+}
+
+THEMES = {
+    "light": {
+        "paper": "#ffffff",
+        "land": "#f1efe9",
+        "water": "#dbe7f0",
+        "border": "#5b5b5b",
+        "region_line": "#a9a9a9",
+        "text": "#111111",
+        "muted": "#555555",
+        "grid": "#e3e3e3",
+    },
+    "dark": {
+        "paper": "#101418",
+        "land": "#262c33",
+        "water": "#0b1d2b",
+        "border": "#c8c8c8",
+        "region_line": "#6b7580",
+        "text": "#f5f5f5",
+        "muted": "#c0c0c0",
+        "grid": "#333a42",
+    },
+}
+
+TERRITORY_COLOUR = "#b2182b"  # occupied ground; change: orange gained, purple lost (both colour-blind safe)
+FONT = "DejaVu Sans, Verdana, Arial, sans-serif"  # local fonts only; no font server
+
+def hover_text(value: str, limit: int | None = None) -> str:
+    # Plotly renders a few HTML tags in hover labels; escaping shows data as text.
+    text = str(value)
+    if limit and len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return html.escape(text, quote=False)
+
+
+
+# The page's map, in CSS pixels, when nothing says otherwise: views fitted on
+# the page and exports of the same view agree on the extent through it.
+PAGE_MAP_SIZE = (760, 560)

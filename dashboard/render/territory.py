@@ -1,0 +1,64 @@
+"""The control layer on the map: the snapshot in force on the end date, and
+the ground gained and lost across the range (the page and exports share it)."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..store.dataset import Dataset
+from ..territory import TerritoryError, change_between
+from ..view import ViewState
+from .map import fit_store_extent, territory_layers
+
+
+def territory_for_view(data: Dataset, view: ViewState):
+    """Map layers, legend label and the on-screen sentence for the control layer.
+
+    The layer as it stood on the end date; when the range spans two different
+    snapshots, the ground gained and lost between them in two more colours.
+    """
+    layer = data.territory
+    if layer is None or not view.territory:
+        return [], "", ""
+    bounds = data.store.bounds
+    end = view.date_to or bounds.last_day
+    start = view.date_from or bounds.first_day
+    snapshot_date, geojson = layer.display_geojson(end, display_tolerance(view, data.store))
+    if snapshot_date is None:
+        return [], "", f"{layer.name}: no snapshot on or before {end:%-d %b %Y}."
+    label = f"{layer.name} as of {snapshot_date:%-d %b %Y}"
+    sentence = f"Control line: {label}."
+    change = _change_cached(data, start, end)
+    change_geojson = None
+    if change is not None and change.date_from != change.date_to:
+        change_geojson = change.to_geojson()
+        sentence += (
+            f" Between {change.date_from:%-d %b} and {change.date_to:%-d %b %Y}: {change.gained_km2:,.1f} km² gained (orange), "
+            f"{change.lost_km2:,.1f} km² lost (purple), net {change.net_km2:+,.1f} km²."
+        )
+    return territory_layers(geojson, view.territory_opacity, change_geojson), label, sentence
+
+
+def display_tolerance(view: ViewState, store) -> float:
+    """Simplification for the control layer at the map's zoom: about a pixel.
+
+    At zoom z a 512-px world shows 360/(512·2^z) degrees per pixel; finer
+    detail is invisible and only makes the response larger.
+    """
+    zoom = view.zoom if view.zoom is not None else fit_store_extent(store)[2]
+    degrees_per_pixel = 360 / (512 * 2**zoom)
+    # Steps of 2x so nearby zooms share one cached simplification.
+    return float(2.0 ** round(np.log2(max(degrees_per_pixel, 1e-5))))
+
+
+def _change_cached(data: Dataset, start, end):
+    layer = data.territory
+    first, last = layer.snapshot_on(start), layer.snapshot_on(end)
+    if first is None or last is None:
+        return None
+    key = (first.date, last.date)
+    if key not in data.change_cache:  # a cache of a pure function: every worker computes the same
+        try:
+            data.change_cache[key] = change_between(layer, start, end)
+        except TerritoryError:
+            data.change_cache[key] = None
+    return data.change_cache[key]

@@ -1,0 +1,72 @@
+"""The timeline: events per day stacked by type, the chosen range shaded."""
+from __future__ import annotations
+
+import datetime as dt
+
+import plotly.graph_objects as go
+
+from ..schema import type_colour
+from ..store.contract import EventStore
+from ..view import ViewState
+from .style import FONT, THEMES, hover_text
+
+def timeline_figure(view: ViewState, store: EventStore, scale: float = 1.0) -> go.Figure:
+    """Events per day stacked by type, over all the data's days; the chosen range is shaded.
+
+    The bars ignore the view's dates, so they show what the range could be
+    moved to; brushing the chart sets the range.
+    """
+    colours = THEMES[view.theme]
+    counts = store.counts_by_day_and_type(view.replace(date_from=None, date_to=None))
+    figure = go.Figure(_validate=False)
+    for event_type in store.bounds.types:
+        rows = counts[counts["event_type"] == event_type]
+        if rows.empty:
+            continue
+        figure.add_trace(
+            dict(
+                type="bar",
+                x=rows["day"].dt.strftime("%Y-%m-%d"),  # short date strings keep the response small
+                y=rows["count"],
+                name=hover_text(event_type),
+                marker={"color": type_colour(event_type, store.custom_types), "line": {"width": 0}},
+                hovertemplate="%{x|%d %b %Y}: %{y} " + hover_text(event_type) + "<extra></extra>",
+            )
+        )
+    first, last = store.bounds.first_day, store.bounds.last_day
+    start, end = view.date_from or first, view.date_to or last
+    figure.add_vrect(
+        x0=dt.datetime.combine(start, dt.time()) - dt.timedelta(hours=12),
+        x1=dt.datetime.combine(end, dt.time()) + dt.timedelta(hours=12),
+        fillcolor=colours["muted"],
+        opacity=0.15,
+        line_width=0,
+        layer="below",
+    )
+    figure.update_layout(
+        barmode="stack",
+        bargap=0.1,
+        dragmode="select",
+        selectdirection="h",
+        # Its own legend: in the Regions and Density views the map has none for the types.
+        showlegend=True,
+        legend={"orientation": "h", "traceorder": "normal", "x": 0, "y": 1.02, "xanchor": "left", "yanchor": "bottom", "font": {"size": int(13 * scale)}},
+        margin={"l": 50, "r": 10, "t": int(34 * scale), "b": 30},
+        paper_bgcolor=colours["paper"],
+        plot_bgcolor=colours["paper"],
+        font={"family": FONT, "color": colours["text"], "size": int(13 * scale)},
+        xaxis={
+            "type": "date",
+            "range": [
+                dt.datetime.combine(first, dt.time()) - dt.timedelta(days=1),
+                dt.datetime.combine(last, dt.time()) + dt.timedelta(days=1),
+            ],
+            "gridcolor": colours["grid"],
+            "fixedrange": True,
+        },
+        yaxis={"title": {"text": "events/day"}, "gridcolor": colours["grid"], "fixedrange": True, "rangemode": "tozero"},
+        uirevision="timeline",
+    )
+    return figure
+
+

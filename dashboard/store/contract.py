@@ -1,0 +1,98 @@
+"""The store contract: everything render, web, export and the CLI ask of the events.
+
+It is the only door to the data.  Every question takes a `ViewState` (the
+filters) and answers with plain values -- numbers, dicts, lists and pandas
+frames with the columns named here -- never positions into one
+implementation's arrays, so another backend (PostGIS, say) answers the same
+questions with SQL and nothing above the store changes.
+
+`tests/test_store_contract.py` runs one suite against every implementation,
+including a fake built from this file alone.
+"""
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+import pandas as pd
+
+from ..view import DataBounds, ViewState
+
+# Columns of `points()`: one row per event drawn on the map.
+POINT_COLUMNS = [
+    "event_id",
+    "day",  # ISO date text
+    "event_type",
+    "sub_event_type",
+    "place",
+    "admin1_name",
+    "country_code",
+    "summary",
+    "geo_precision",
+    "latitude",
+    "longitude",
+]
+# Columns of `counts_by_day_and_type()`: only non-zero cells.
+DAY_TYPE_COLUMNS = ["day", "event_type", "count"]
+# Columns of `counts_by_region()`: only regions with events, no empty code.
+REGION_COUNT_COLUMNS = ["admin1_code", "count"]
+# Columns of the first frame of `grid_counts()`: cell centres.
+GRID_COLUMNS = ["latitude", "longitude", "count"]
+
+
+@runtime_checkable
+class EventStore(Protocol):
+    """What a store answers.  Attributes are fixed once the store is built.
+
+    bounds        the data's dates and the values each filter can take
+    total         number of events in the store
+    custom_types  event types outside ACLED's taxonomy, in colour order
+    region_names  admin-1 code -> name, for every region with events
+    precisions    the geo precisions present, finest first (schema.GEO_PRECISIONS order)
+    version       changes whenever the data changes; caches key on it
+    """
+
+    bounds: DataBounds
+    total: int
+    custom_types: list[str]
+    region_names: dict[str, str]
+    precisions: list[str]
+    version: str
+
+    def extent(self) -> tuple[float, float, float, float] | None:
+        """(west, south, east, north) of every event, or None for an empty store."""
+
+    def count(self, view: ViewState) -> int:
+        """Events matching the view."""
+
+    def counts_by_day_and_type(self, view: ViewState) -> pd.DataFrame:
+        """DAY_TYPE_COLUMNS: day (datetime64), event_type, count."""
+
+    def counts_by_region(self, view: ViewState) -> pd.DataFrame:
+        """REGION_COUNT_COLUMNS, regions with at least one matching event."""
+
+    def counts_by_type(self, view: ViewState) -> dict[str, int]:
+        """Every type in bounds.types -> matching events (0 included)."""
+
+    def counts_by_sub_type(self, view: ViewState) -> dict[tuple[str, str], int]:
+        """(type, sub-type) -> matching events, for every pair in the data."""
+
+    def country_level_count(self, view: ViewState) -> int:
+        """Matching events whose place is known only to the country."""
+
+    def points(self, view: ViewState, cap: int) -> pd.DataFrame:
+        """POINT_COLUMNS for at most `cap` matching events, the most recent kept."""
+
+    def grid_counts(self, view: ViewState, max_cells: int) -> tuple[pd.DataFrame, float]:
+        """GRID_COLUMNS per occupied cell, and the cell size in degrees (at most max_cells cells)."""
+
+    def records(self, view: ViewState, limit: int | None = None, columns: list[str] | None = None) -> pd.DataFrame:
+        """The matching events, newest first; `limit` the first N, `columns` only these."""
+
+    def record(self, event_id: str) -> dict | None:
+        """One event's every field as plain Python values, or None."""
+
+    def attach_territory(self, layer) -> None:
+        """Class every event inside or outside a control layer on its own day.
+
+        Adds the `territory_position` column and makes the view's
+        territory_position filter work."""

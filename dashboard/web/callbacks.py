@@ -1,0 +1,263 @@
+"""The page's callbacks: each gathers its inputs, calls a pure function, hands back the result.
+
+Two carry the page: `sync_view` keeps the controls, the URL and the view in
+step (a shared link restores the view; back and forward step through
+views), and `render_view` draws everything the view shows.  Inputs and
+outputs of the controls come from the table in controls.py.  Every value
+from the browser is checked before use: a crafted request gets the page's
+fallback and a notice, never a server error.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+
+import dash
+from dash import Input, Output, State, ctx, dcc, html, no_update
+
+from ..ingest.write import events_to_csv
+from ..render.describe import source_line
+from ..store.dataset import Dataset
+from ..store.saved_views import FileSavedViews, SavedViewsError
+from ..view import fit_view_to_data, view_from_query, view_to_query
+from .controller import SLIDE_TRIGGERS, map_centre, next_view
+from .controls import CONTROLS, controls_from_view
+from .outputs import render_outputs
+from .panels import detail_panel, load_notices
+
+SPEEDS_MS = (500, 1000, 2000)
+MAX_SELECTED = 5_000  # ids in one table or map selection
+
+
+def current_view(data: Dataset, query):
+    """The view in the page's view store (a query string), valid for the data."""
+    view, _ = view_from_query(query if isinstance(query, str) else "")
+    return fit_view_to_data(view, data.store.bounds)[0]
+
+
+def register_view_callbacks(app: dash.Dash, data: Dataset) -> None:
+    store = data.store
+
+    @app.callback(
+        output={
+            "controls": {c.id: Output(c.id, c.prop) for c in CONTROLS},
+            "search": Output("url", "search"),
+            "view": Output("view", "data"),
+            "notices": Output("notices", "children"),
+            "player_disabled": Output("player", "disabled"),
+            "play_label": Output("play", "children"),
+            "saved_value": Output("saved-list", "value"),
+        },
+        inputs={
+            "search": Input("url", "search"),
+            "controls": {c.id: Input(c.id, c.prop) for c in CONTROLS},
+            "timeline_selection": Input("timeline", "selectedData"),
+            "map_click": Input("map", "clickData"),
+            "relayout": Input("map", "relayoutData"),
+            "buttons": [
+                Input(i, "n_clicks") for i in ("reset", "play", "step-back", "step-forward", "exit-present", "prev-view", "next-view")
+            ],
+            "tick": Input("player", "n_intervals"),
+            "saved_value": Input("saved-list", "value"),
+            "current_query": State("view", "data"),
+            "player_disabled": State("player", "disabled"),
+            "play_mode": State("play-mode", "value"),
+            "window_days": State("window-days", "value"),
+            "saved_options": State("saved-list", "options"),
+        },
+    )
+    def sync_view(search, controls, timeline_selection, map_click, relayout, buttons, tick, saved_value, current_query,
+                  player_disabled, play_mode, window_days, saved_options):
+        trigger = ctx.triggered_id
+        search = search if isinstance(search, str) else ""
+        if trigger == "map" and ctx.triggered and "relayoutData" in ctx.triggered[0]["prop_id"]:
+            trigger = "map-relayout"
+            if not map_centre(relayout):
+                raise dash.exceptions.PreventUpdate  # a hover or resize, not a pan or zoom
+        if trigger == "url" and isinstance(current_query, str) and search.lstrip("?") == current_query:
+            raise dash.exceptions.PreventUpdate  # our own URL update coming back
+        if trigger == "saved-list" and not saved_value:
+            raise dash.exceptions.PreventUpdate
+        slides = trigger in SLIDE_TRIGGERS
+        saved = {"options": saved_options if isinstance(saved_options, list) else [], "value": saved_value, "views": []}
+        notices = load_notices(data) if trigger is None else []
+        if slides:  # the saved-views file is read only when a saved view is being opened
+            try:
+                saved["views"] = data_views(data).list()
+            except SavedViewsError as error:
+                notices.append(str(error))
+        view, view_notices, playing, saved = next_view(
+            store.bounds, trigger, search, controls,
+            {"timeline_selection": timeline_selection, "map_click": map_click, "relayout": relayout,
+             "play_mode": play_mode, "window_days": window_days},
+            current_query if isinstance(current_query, str) else None, not player_disabled, saved,
+        )
+        query = view_to_query(view)
+        return {
+            "controls": controls_from_view(view, store.bounds),
+            "search": ("?" + query) if query else "",
+            "view": query,
+            "notices": [html.P(n, className="notice") for n in notices + view_notices],
+            "player_disabled": not playing,
+            "play_label": "❚❚ Pause" if playing else "▶ Play",
+            "saved_value": saved.get("value") if slides else no_update,
+        }
+
+    @app.callback(Output("player", "interval"), Input("speed", "value"))
+    def set_speed(milliseconds):
+        return milliseconds if milliseconds in SPEEDS_MS else 1000
+
+    @app.callback(
+        output={
+            "map": Output("map", "figure"),
+            "timeline": Output("timeline", "figure"),
+            "count": Output("count", "children"),
+            "summary": Output("summary", "children"),
+            "source_line": Output("source-line", "children"),
+            "type_options": Output("types", "options"),
+            "sub_type_options": Output("sub-types", "options"),
+            "table": Output("table", "rowData"),
+            "table_note": Output("table-note", "children"),
+            "root_class": Output("root", "className"),
+            "territory": Output("territory-summary", "children"),
+        },
+        inputs={"query": Input("view", "data"), "selection": Input("selection", "data")},
+    )
+    def render_view(query, selection):
+        view = current_view(data, query)
+        selection = selection if isinstance(selection, dict) else {}
+        out = render_outputs(data, view, _ids(selection.get("rows")), _ids(selection.get("map")) or None)
+        out["source_line"] = source_line(data, view)
+        out["root_class"] = f"root theme-{view.theme}" + (" present" if view.present else "")
+        return out
+
+    # Selections reach the render through a store, set only when the user
+    # selects: an Input on the lazily loaded grid or graph would hold the
+    # first render back until their scripts have loaded (~1.5 s).
+    @app.callback(
+        Output("selection", "data"),
+        Input("table", "selectedRows"),
+        Input("map", "selectedData"),
+        State("selection", "data"),
+        prevent_initial_call=True,
+    )
+    def remember_selection(selected_rows, map_selection, previous):
+        selection = dict(previous) if isinstance(previous, dict) else {}
+        if ctx.triggered_id == "table":
+            rows = selected_rows if isinstance(selected_rows, list) else []
+            selection["rows"] = _ids([row.get("event_id") for row in rows if isinstance(row, dict)])
+        else:
+            points = (map_selection or {}).get("points") if isinstance(map_selection, dict) else None
+            custom = [p.get("customdata") for p in points or [] if isinstance(p, dict)]
+            selection["map"] = _ids([c[0] for c in custom if isinstance(c, list) and c]) or None
+        return selection
+
+    @app.callback(Output("detail", "children"), Input("map", "clickData"), Input("table", "selectedRows"), State("mode", "value"))
+    def show_detail(map_click, selected_rows, mode):
+        event_id = None
+        if ctx.triggered_id == "map" and isinstance(map_click, dict) and mode == "points":
+            points = map_click.get("points") or [{}]
+            custom = points[0].get("customdata") if isinstance(points, list) and isinstance(points[0], dict) else None
+            event_id = custom[0] if isinstance(custom, list) and custom else None
+        elif ctx.triggered_id == "table" and isinstance(selected_rows, list) and selected_rows and isinstance(selected_rows[-1], dict):
+            event_id = selected_rows[-1].get("event_id")
+        if not isinstance(event_id, str):
+            return no_update
+        return detail_panel(store.record(event_id))
+
+    @app.callback(Output("download", "data"), Input("download-button", "n_clicks"), State("view", "data"), prevent_initial_call=True)
+    def download_csv(_, query):
+        records = store.records(current_view(data, query)).sort_values(["event_date", "event_id"])
+        return dcc.send_string(events_to_csv(records), "events.csv")
+
+
+def data_views(data: Dataset) -> FileSavedViews:
+    return FileSavedViews(data.views_path)
+
+
+def register_saved_view_callbacks(app: dash.Dash, data: Dataset) -> None:
+    @app.callback(
+        Output("saved-list", "options"),
+        Output("views-message", "children"),
+        Input("save-view", "n_clicks"),
+        Input("delete-view", "n_clicks"),
+        Input("import-views", "contents"),
+        State("view-name", "value"),
+        State("view", "data"),
+        State("saved-list", "value"),
+    )
+    def manage_saved_views(_save, _delete, upload, name, query, chosen):
+        views_store = data_views(data)
+        message = ""
+        try:
+            if ctx.triggered_id == "save-view":
+                views = views_store.save(name, query if isinstance(query, str) else "")
+                message = f"Saved “{name.strip()}”."
+            elif ctx.triggered_id == "delete-view" and isinstance(chosen, str):
+                views = views_store.delete(chosen)
+                message = f"Deleted “{chosen}”."
+            elif ctx.triggered_id == "import-views" and upload:
+                views = views_store.import_text(_uploaded_text(upload))
+                message = f"Imported; {len(views)} saved views."
+            else:
+                views = views_store.list()
+        except SavedViewsError as error:
+            message = str(error)
+            try:
+                views = views_store.list()
+            except SavedViewsError:
+                views = []
+        return [{"label": v["name"], "value": v["name"], "query": v["query"]} for v in views], message
+
+    @app.callback(Output("views-download", "data"), Input("export-views", "n_clicks"), prevent_initial_call=True)
+    def export_saved_views(_):
+        try:
+            views = data_views(data).list()
+        except SavedViewsError:
+            views = []
+        return dcc.send_string(json.dumps(views, ensure_ascii=False, indent=2), "saved_views.json")
+
+
+def _uploaded_text(upload) -> str:
+    """The text of a dcc.Upload data URL ("data:...;base64,...")."""
+    if not isinstance(upload, str) or "," not in upload:
+        raise SavedViewsError("That upload could not be read; choose a .json file exported from this page.")
+    try:
+        return base64.b64decode(upload.split(",", 1)[1], validate=True).decode("utf-8")
+    except (binascii.Error, ValueError):
+        raise SavedViewsError("That file is not UTF-8 JSON; choose a .json file exported from this page.") from None
+
+
+def _ids(values) -> tuple[str, ...]:
+    if not isinstance(values, list):
+        return ()
+    return tuple(v for v in values[:MAX_SELECTED] if isinstance(v, str))
+
+
+def register_page_helpers(app: dash.Dash) -> None:
+    """Browser-only bookkeeping: copy link, fullscreen, the keyboard help."""
+    app.clientside_callback(
+        "function(n) { return window.location.href; }",
+        Output("copy-link", "content"),
+        Input("copy-link", "n_clicks"),
+        prevent_initial_call=True,
+    )
+    app.clientside_callback(
+        """function(n) {
+            const el = document.documentElement;
+            if (document.fullscreenElement) { document.exitFullscreen(); }
+            else if (el.requestFullscreen) { el.requestFullscreen().catch(() => {}); }
+            return window.dash_clientside.no_update;
+        }""",
+        Output("fullscreen", "title"),
+        Input("fullscreen", "n_clicks"),
+        prevent_initial_call=True,
+    )
+    app.clientside_callback(
+        "function(n, hidden) { return !hidden; }",
+        Output("help", "hidden"),
+        Input("help-button", "n_clicks"),
+        State("help", "hidden"),
+        prevent_initial_call=True,
+    )

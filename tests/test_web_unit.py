@@ -1,0 +1,299 @@
+"""The page's logic without a browser: the table of controls, the controller,
+the outputs, the panels, saved views, and callbacks fed crafted requests."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+
+import pytest
+
+from conftest import ROOT
+from dashboard import config
+from dashboard.store.open import open_dataset
+from dashboard.store.saved_views import FileSavedViews, SavedViewsError
+from dashboard.view import ViewState, view_from_query
+from dashboard.web.controller import next_view
+from dashboard.web.controls import controls_from_view
+from dashboard.web.outputs import render_outputs
+from dashboard.web.panels import detail_panel, load_notices
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory, monkeypatch_module):
+    monkeypatch_module.setattr(config, "CACHE_DIR", tmp_path_factory.mktemp("cache"))
+    return open_dataset()
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module():
+    with pytest.MonkeyPatch.context() as patch:
+        yield patch
+
+
+def controls_for(data, **values):
+    """The widgets' values for the default view, with some changed (keys are component ids)."""
+    return {**controls_from_view(ViewState(), data.store.bounds), **values}
+
+
+# ------------------------------------------------------------ controller
+
+
+def test_next_view_reads_the_url_and_reports_bad_parameters(data):
+    view, notices, playing, _ = next_view(data.store.bounds, None, "?from=2025-13-45&type=%3Cscript%3E", controls_for(data), {}, None, False, {})
+    assert view.date_from is None and view.types is None
+    assert len(notices) == 2 and not playing
+
+
+def test_next_view_from_controls_swaps_reversed_dates(data):
+    controls = controls_for(data, **{"date-from": "2025-01-21", "date-to": "2025-01-16"})
+    view, notices, _, _ = next_view(data.store.bounds, "date-from", "", controls, {}, "", False, {})
+    assert (view.date_from, view.date_to) == (dt.date(2025, 1, 16), dt.date(2025, 1, 21))
+    assert "swapped" in notices[0]
+
+
+def test_next_view_region_click_in_choropleth_narrows_the_filter(data):
+    controls = controls_for(data, mode="choropleth")
+    click = {"points": [{"location": "UA-14"}]}
+    view, _, _, _ = next_view(data.store.bounds, "map", "", controls, {"map_click": click}, "mode=choropleth", False, {})
+    assert view.regions == ("UA-14",)
+
+
+def test_next_view_playback_plays_steps_and_stops(data):
+    events = {"play_mode": "day", "window_days": 7}
+    view, _, playing, _ = next_view(data.store.bounds, "play", "", controls_for(data), events, "", False, {})
+    assert playing and view.date_from == view.date_to == dt.date(2025, 1, 11)
+    view, _, playing, _ = next_view(data.store.bounds, "player", "", controls_for(data), events, "from=2025-01-20&to=2025-01-20", True, {})
+    assert playing is False and view.date_from == view.date_to == dt.date(2025, 1, 21)  # the last day: stop
+    _, _, playing, _ = next_view(data.store.bounds, "play", "", controls_for(data), events, "from=2025-01-12&to=2025-01-12", True, {})
+    assert playing is False  # pause
+
+
+def test_next_view_steps_through_saved_views(data):
+    saved = {
+        "options": [{"value": "a"}, {"value": "b"}],
+        "value": "a",
+        "views": [{"name": "a", "query": "type=Battles"}, {"name": "b", "query": "mode=density"}],
+    }
+    view, _, _, saved_after = next_view(data.store.bounds, "next-view", "", controls_for(data), {}, "", False, saved)
+    assert view.mode == "density" and saved_after["value"] == "b"
+    view, _, _, saved_after = next_view(data.store.bounds, "next-view", "", controls_for(data), {}, "", False, saved_after)
+    assert view.types == ("Battles",) and saved_after["value"] == "a"  # wraps round
+
+
+# ----------------------------------------------------------------- render
+
+
+def test_render_outputs_count_summary_and_table(data):
+    view, _ = view_from_query("type=Battles")
+    out = render_outputs(data, view)
+    assert out["count"] == "2 of 12 events"
+    assert out["summary"].startswith("2 of 12 events")
+    assert {row["event_id"] for row in out["table"]} == {"RFERL-20250121-01", "RFERL-20250121-02"}
+    labels = [o["value"] for o in out["type_options"]]
+    assert labels == list(data.store.bounds.types)
+
+
+def test_render_outputs_is_json_serialisable_and_small(data):
+    out = render_outputs(data, ViewState())
+    payload = json.dumps({"map": out["map"].to_plotly_json(), "timeline": out["timeline"].to_plotly_json()}, default=str)
+    assert len(payload) < 200_000  # boundaries travel as URLs, not inside the figure
+
+
+def test_detail_panel_shows_data_as_text_and_links_only_http():
+    panel = detail_panel({"summary": "<img src=x onerror=alert(1)>", "source_url": "javascript:alert(1)"})
+    record = panel[1]
+    texts = [child.children for child in record.children]
+    assert "<img src=x onerror=alert(1)>" in texts  # a plain string: React renders it as text
+    assert "javascript:alert(1)" in texts  # shown, but not as a link
+    panel = detail_panel({"source_url": "https://example.org/a"})
+    assert panel[1].children[1].children.href == "https://example.org/a"
+
+
+# ------------------------------------------------------------ saved views
+
+
+def test_saved_views_round_trip_and_replace_by_name(tmp_path):
+    views_file = FileSavedViews(tmp_path / "views.json")
+    views_file.save("Donetsk", "region=UA-14")
+    views_file.save("Drones", "type=Explosions%2FRemote+violence")
+    views = views_file.save("Donetsk", "region=UA-14&mode=choropleth")
+    assert [v["name"] for v in views] == ["Drones", "Donetsk"]
+    assert views_file.list()[1]["query"] == "region=UA-14&mode=choropleth"
+    with pytest.raises(SavedViewsError):
+        views_file.save("   ", "")
+
+
+def test_concurrent_saves_all_persist(tmp_path):
+    views_file = FileSavedViews(tmp_path / "views.json")
+    threads = [threading.Thread(target=views_file.save, args=(f"view {i}", f"q={i}")) for i in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(v["name"] for v in views_file.list()) == sorted(f"view {i}" for i in range(20))
+
+
+def test_import_views_rejects_garbage_and_cleans_queries(tmp_path):
+    views_file = FileSavedViews(tmp_path / "views.json")
+    with pytest.raises(SavedViewsError):
+        views_file.import_text("not json")
+    views = views_file.import_text(json.dumps([{"name": "x", "query": "mode=globe&type=Battles"}, {"bad": 1}]))
+    assert views == [{"name": "x", "query": "type=Battles", "saved_at": ""}]
+
+
+def test_the_page_says_when_rows_were_rejected(tmp_path, monkeypatch):
+    monkeypatch.setattr(config, "CACHE_DIR", tmp_path / "cache")
+    text = (ROOT / "data" / "events" / "article_events.csv").read_text(encoding="utf-8").splitlines()
+    bad = text[1].replace("RFERL-20250121-01", "BAD-1").replace("2025-01-20", "2025-02-30")
+    path = tmp_path / "events.csv"
+    path.write_text("\n".join([*text, bad]) + "\n", encoding="utf-8")
+    notices = load_notices(open_dataset([str(path)]))
+    assert notices == [
+        f"events.csv: 1 of 13 rows were rejected and are not shown; `python -m dashboard validate {path}` lists them with their reasons."
+    ]
+
+
+def test_brushing_the_timeline_sets_the_dates_to_whole_days(data):
+    controls = controls_for(data)
+    brush = {"range": {"x": ["2025-01-15 18:30:00", "2025-01-19 10:00:00"]}}
+    view, _, _, _ = next_view(data.store.bounds, "timeline", "", controls, {"timeline_selection": brush}, "", False, {})
+    assert (view.date_from, view.date_to) == (dt.date(2025, 1, 16), dt.date(2025, 1, 19))
+
+
+# ------------------------------------------------ the table of controls
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from dashboard.view import DataBounds  # noqa: E402
+from dashboard.web.controls import CONTROL_IDS, CONTROLS, at_data_ends_as_default, view_from_controls  # noqa: E402
+
+BOUNDS = DataBounds(
+    first_day=dt.date(2025, 1, 1), last_day=dt.date(2025, 3, 31),
+    types=("Battles", "Protests", "Riots"), sub_types=("Armed clash", "Mob violence"),
+    countries=("RU", "UA"), regions=("UA-14", "UA-46"), actors=frozenset({"A", "B"}),
+)
+days = st.dates(BOUNDS.first_day, BOUNDS.last_day)
+
+
+def subsets(values):
+    # None (every value: the default) or a strict subset in the data's order.
+    return st.none() | st.lists(st.sampled_from(values), unique=True, max_size=len(values) - 1).map(
+        lambda chosen: tuple(v for v in values if v in chosen)
+    )
+
+
+valid_views = st.builds(
+    lambda start, end, **rest: ViewState(date_from=min(start, end), date_to=max(start, end), **rest),
+    days, days,
+    types=subsets(BOUNDS.types),
+    sub_types=subsets(BOUNDS.sub_types),
+    countries=st.lists(st.sampled_from(BOUNDS.countries), unique=True).map(tuple),
+    regions=st.lists(st.sampled_from(BOUNDS.regions), unique=True).map(tuple),
+    actors=st.lists(st.sampled_from(sorted(BOUNDS.actors)), unique=True).map(tuple),
+    text=st.text(st.characters(blacklist_categories=("Cs",)), max_size=30).map(str.strip),
+    mode=st.sampled_from(["points", "choropleth", "density"]),
+    theme=st.sampled_from(["light", "dark"]),
+    present=st.booleans(),
+    territory=st.booleans(),
+    territory_position=st.sampled_from(["", "inside", "outside"]),
+    territory_opacity=st.integers(5, 100).map(lambda n: round(n / 100, 2)),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(view=valid_views, trigger=st.none() | st.sampled_from(CONTROL_IDS))
+def test_view_to_controls_and_back_is_the_same_view(view, trigger):
+    values = controls_from_view(view, BOUNDS)
+    assert set(values) == set(CONTROL_IDS)
+    back, notices = view_from_controls(values, BOUNDS, trigger)
+    assert notices == []
+    assert at_data_ends_as_default(back, BOUNDS) == at_data_ends_as_default(view, BOUNDS)
+
+
+@settings(max_examples=300, deadline=None)
+@given(view=valid_views)
+def test_controls_to_view_and_back_are_the_same_controls(view):
+    values = controls_from_view(view, BOUNDS)
+    again = controls_from_view(view_from_controls(values, BOUNDS)[0], BOUNDS)
+    assert again == values
+
+
+def test_every_control_has_a_widget_on_the_page(data):
+    from dashboard.web.layout import build_layout
+
+    ids = set()
+
+    def walk(component):
+        if getattr(component, "id", None):
+            ids.add(component.id)
+        children = getattr(component, "children", None)
+        for child in children if isinstance(children, (list, tuple)) else [children]:
+            if hasattr(child, "to_plotly_json"):
+                walk(child)
+
+    walk(build_layout(data))
+    assert set(CONTROL_IDS) <= ids
+
+
+junk = st.one_of(
+    st.none(), st.booleans(), st.integers(-10**12, 10**12), st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=20), st.lists(st.one_of(st.integers(), st.text(max_size=5), st.none()), max_size=4),
+    st.dictionaries(st.text(max_size=5), st.integers(), max_size=3),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(values=st.fixed_dictionaries({c.id: junk for c in CONTROLS}), trigger=st.none() | st.sampled_from(CONTROL_IDS))
+def test_crafted_control_values_fall_back_with_a_notice(values, trigger):
+    view, notices = view_from_controls(values, BOUNDS, trigger)
+    assert isinstance(view, ViewState) and all(isinstance(n, str) for n in notices)
+    assert view.mode in ("points", "choropleth", "density") and 0.05 <= view.territory_opacity <= 1
+    controls_from_view(view, BOUNDS)  # and it can be shown
+
+
+# --------------------------------------------- callbacks fed crafted requests
+
+
+@pytest.fixture(scope="module")
+def client(data):
+    from dashboard.web.app import create_app
+
+    app = create_app(data)
+    return app, app.server.test_client()
+
+
+def _callback_request(app, output_key, inputs, states, changed):
+    spec = app.callback_map[output_key]
+    body = {
+        "output": output_key,
+        "outputs": [{"id": o.component_id, "property": o.component_property} for o in spec["output"]]
+        if isinstance(spec["output"], list) else {"id": spec["output"].component_id, "property": spec["output"].component_property},
+        "inputs": [{**i, "value": v} for i, v in zip(spec["inputs"], inputs)],
+        "state": [{**s, "value": v} for s, v in zip(spec["state"], states)],
+        "changedPropIds": changed,
+    }
+    return body
+
+
+def test_crafted_requests_never_end_in_a_server_error(client):
+    """Every callback, fed wrong types and absurd values, answers 200 or 204 (no update)."""
+    import random
+
+    app, http = client
+    rng = random.Random(7)
+    weird = [None, True, -1e9, 1e9, float("nan"), "", "x" * 5000, "<script>", [], [None], ["a", 3], {"a": 1}, {"points": [{}]},
+             {"range": {"x": [None, "bad"]}}, {"map.center": {"lat": "n", "lon": 1}, "map.zoom": 1e9}, "data:,%%%", 12]
+    failures = []
+    for output_key, spec in app.callback_map.items():
+        if "callback" not in spec:
+            continue  # clientside
+        for _ in range(40):
+            inputs = [rng.choice(weird) for _ in spec["inputs"]]
+            states = [rng.choice(weird) for _ in spec["state"]]
+            changed = [f"{i['id']}.{i['property']}" for i in rng.sample(spec["inputs"], 1)] if spec["inputs"] else []
+            response = http.post("/_dash-update-component", json=_callback_request(app, output_key, inputs, states, changed))
+            if response.status_code not in (200, 204):
+                failures.append((output_key, response.status_code, inputs, states))
+    assert failures == []
