@@ -317,7 +317,7 @@ def profile_render(app, view: ViewState, top: int = 25) -> None:
     import cProfile
     import pstats
 
-    from dashboard.app import render_outputs
+    from dashboard.web.outputs import render_outputs
 
     data = app.dashboard_data
     render_outputs(data, view)

@@ -37,8 +37,8 @@ BATCH = r"""
 import json, sys, time
 sys.path.insert(0, {root!r})
 start = time.perf_counter()
-from dashboard.app import load_dashboard_data
-from dashboard.export import Renderer, build_export_figure, export_view, image_size
+from dashboard.store.open import open_dataset as load_dashboard_data
+from dashboard.export.export import Renderer, build_export_figure, export_view, image_size
 from dashboard.view import view_from_query
 data = load_dashboard_data()
 loaded = time.perf_counter()
@@ -58,7 +58,7 @@ with Renderer() as renderer:
 # with the boundaries inside each figure as it needs them.
 import asyncio, kaleido
 from dashboard.boundaries import BOUNDARY_PATHS, BOUNDARY_URLS
-from dashboard.export import find_chromium
+from dashboard.export.export import find_chromium
 files = {{BOUNDARY_URLS[name]: json.loads(path.read_text()) for name, path in BOUNDARY_PATHS.items()}}
 def inlined(figure):
     figure = figure.to_plotly_json()

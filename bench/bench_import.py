@@ -76,7 +76,7 @@ PHASE = r"""
 import json, resource, sys, time
 sys.path.insert(0, {root!r})
 t = time.perf_counter()
-from dashboard.prepare import prepare_events
+from dashboard.ingest.prepare import prepare_events
 prepared = prepare_events([{path!r}], cache_dir={cache!r})
 elapsed = time.perf_counter() - t
 report = prepared.reports[0]

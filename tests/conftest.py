@@ -34,6 +34,20 @@ CHROMIUM_FLAGS = [
 ]
 
 
+# Tiers: `pytest -m "not browser and not slow"` is the fast tier; CI runs everything.
+SLOW_MODULES = {"test_export", "test_serving", "test_cli_data"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if fixtures & {"browser", "browser_factory"} or item.module.__name__.startswith("test_browser"):
+            item.add_marker(pytest.mark.browser)
+            item.add_marker(pytest.mark.slow)
+        elif item.module.__name__ in SLOW_MODULES or fixtures & {"server", "hostile_server"}:
+            item.add_marker(pytest.mark.slow)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

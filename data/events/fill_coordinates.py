@@ -14,7 +14,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from dashboard.boundaries import load_admin1  # noqa: E402
-from dashboard.gazetteer import Gazetteer  # noqa: E402
+from dashboard.ingest.gazetteer import Gazetteer  # noqa: E402
 
 
 def fill(path: Path) -> int:
