@@ -261,8 +261,9 @@ def write_outputs(admin1, countries):
         index[code] = {"country_name": group["country_name"].iloc[0], "regions": len(group),
                        "bbox": [west, south, east, north], "bytes": path.stat().st_size}
     with open(ADMIN1_DIR / "index.json", "w", encoding="utf-8") as f:
-        json.dump(index, f, ensure_ascii=False, indent=0, sort_keys=True)
-        f.write("\n")
+        # One line per country, so a rebuild's diff shows which countries changed.
+        lines = [f"{json.dumps(code)}:{json.dumps(index[code], ensure_ascii=False, sort_keys=True)}" for code in sorted(index)]
+        f.write("{\n" + ",\n".join(lines) + "\n}\n")
     write_geojson(countries, OUT_DIR / "countries.geojson")
     # Transitional: the app still serves one admin-1 file, Ukraine and Russia.
     write_geojson(admin1[admin1["country_code"].isin(["RU", "UA"])].reset_index(drop=True), OUT_DIR / "admin1.geojson")
