@@ -108,11 +108,19 @@ def test_join_keeps_every_event_and_its_columns():
         assert joined[column].map(type).eq(str).all(), column
 
 
-def test_a_point_in_a_neighbouring_country_gets_its_country_and_no_region():
+def test_a_point_in_a_country_without_loaded_regions_gets_its_country_and_no_region():
+    # Only Ukraine's and Russia's regions are given: Minsk falls back to the world countries layer.
+    minsk = (27.567, 53.900)
+    joined, _ = join_admin1(events_at([minsk]), admin1=load_admin1(["UA", "RU"]))
+    assert joined.loc[0, "country_code"] == "BY"
+    assert joined.loc[0, "admin1_code"] == ""
+
+
+def test_a_point_in_a_neighbouring_country_gets_that_countrys_region():
     minsk = (27.567, 53.900)
     joined, _ = join_admin1(events_at([minsk]))
     assert joined.loc[0, "country_code"] == "BY"
-    assert joined.loc[0, "admin1_code"] == ""
+    assert joined.loc[0, "admin1_code"] == "BY-HM"
 
 
 # ------------------------------------------------------------ off the coast
