@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from dashboard.schema import GEO_PRECISIONS, TYPE_COLOURS
-from dashboard.store.contract import DAY_TYPE_COLUMNS, GRID_COLUMNS, POINT_COLUMNS, REGION_COUNT_COLUMNS
+from dashboard.store.contract import CLUSTER_COLUMNS, DAY_TYPE_COLUMNS, GRID_COLUMNS, POINT_COLUMNS, REGION_COUNT_COLUMNS
 from dashboard.view import DataBounds, ViewState
 
 
@@ -120,6 +120,18 @@ class FakeStore:
             }
         )
         return table[GRID_COLUMNS], size
+
+    def clusters(self, view, cell_deg):
+        rows = self._match(view).copy()
+        if rows.empty:
+            return pd.DataFrame(columns=CLUSTER_COLUMNS)
+        rows["cell"] = (
+            np.floor((rows["latitude"] + 90) / cell_deg).astype(int).astype(str) + ":"
+            + np.floor((rows["longitude"] + 180) / cell_deg).astype(int).astype(str)
+        )
+        centres = rows.groupby("cell")[["latitude", "longitude"]].mean()
+        counts = rows.groupby(["cell", "event_type"]).size().rename("count").reset_index()
+        return counts.join(centres, on="cell")[CLUSTER_COLUMNS]
 
     def records(self, view, limit=None, columns=None):
         rows = self._match(view).sort_values("event_date", ascending=False, kind="stable")

@@ -21,7 +21,7 @@ from dashboard.ingest.prepare import prepare_events
 from dashboard.render.describe import describe_view
 from dashboard.render.map import map_figure
 from dashboard.render.timeline import timeline_figure
-from dashboard.store.contract import DAY_TYPE_COLUMNS, GRID_COLUMNS, POINT_COLUMNS, REGION_COUNT_COLUMNS, EventStore
+from dashboard.store.contract import CLUSTER_COLUMNS, DAY_TYPE_COLUMNS, GRID_COLUMNS, POINT_COLUMNS, REGION_COUNT_COLUMNS, EventStore
 from dashboard.store.dataset import Dataset
 from dashboard.store.memory import InMemoryEventStore
 from dashboard.view import ViewState
@@ -153,6 +153,21 @@ def test_points_cap_takes_the_most_recent(synthetic):
         assert len(points) == 500 and (pd.to_datetime(points["day"]) >= newest).all()
 
 
+def test_clusters_count_every_event_once_per_cell_and_type(synthetic):
+    for name, store in synthetic.items():
+        clusters = store.clusters(ViewState(types=("Battles", "Riots")), 1.0)
+        assert list(clusters.columns) == CLUSTER_COLUMNS, name
+        assert clusters["count"].sum() == store.count(ViewState(types=("Battles", "Riots"))), name
+        assert not clusters.duplicated(["cell", "event_type"]).any(), name
+        centres = clusters.groupby("cell")[["latitude", "longitude"]].nunique()
+        assert (centres == 1).all().all(), name  # one position per cell
+
+
+def test_clusters_at_one_place_are_one_cell(store):
+    kazan = store.clusters(ViewState(text="kazan"), 0.01)
+    assert kazan["cell"].nunique() == 1 and kazan["count"].sum() == store.count(ViewState(text="kazan")) == 3
+
+
 # ---------------------------------------------- every store, the same answer
 
 views = st.builds(
@@ -182,6 +197,9 @@ def test_every_store_answers_like_the_reference(synthetic, view):
         regions = store.counts_by_region(view).sort_values("admin1_code").reset_index(drop=True)
         pd.testing.assert_frame_equal(regions, reference.counts_by_region(view).sort_values("admin1_code").reset_index(drop=True),
                                       check_dtype=False)
+        clusters = store.clusters(view, 0.5).sort_values(["cell", "event_type"]).reset_index(drop=True)
+        expected_clusters = reference.clusters(view, 0.5).sort_values(["cell", "event_type"]).reset_index(drop=True)
+        pd.testing.assert_frame_equal(clusters, expected_clusters, check_dtype=False, atol=1e-4)
         days = store.counts_by_day_and_type(view).sort_values(["day", "event_type"]).reset_index(drop=True)
         expected_days = reference.counts_by_day_and_type(view).sort_values(["day", "event_type"]).reset_index(drop=True)
         pd.testing.assert_frame_equal(days, expected_days, check_dtype=False)

@@ -37,6 +37,10 @@ DAY_TYPE_COLUMNS = ["day", "event_type", "count"]
 REGION_COUNT_COLUMNS = ["admin1_code", "count"]
 # Columns of the first frame of `grid_counts()`: cell centres.
 GRID_COLUMNS = ["latitude", "longitude", "count"]
+# Columns of `clusters()`: one row per (cell, event type); latitude and
+# longitude are the mean position of all the cell's events (every type), so
+# the rows of one cell share them.
+CLUSTER_COLUMNS = ["cell", "latitude", "longitude", "event_type", "count"]
 
 
 @runtime_checkable
@@ -84,6 +88,12 @@ class EventStore(Protocol):
 
     def grid_counts(self, view: ViewState, max_cells: int) -> tuple[pd.DataFrame, float]:
         """GRID_COLUMNS per occupied cell, and the cell size in degrees (at most max_cells cells)."""
+
+    def clusters(self, view: ViewState, cell_deg: float) -> pd.DataFrame:
+        """CLUSTER_COLUMNS: matching events grouped on a grid of `cell_deg` degrees, counted per type.
+
+        `cell` is a stable text key of the grid cell (e.g. "12:345"); map
+        clustering at a zoom picks the cell size and draws one mark per cell."""
 
     def records(self, view: ViewState, limit: int | None = None, columns: list[str] | None = None) -> pd.DataFrame:
         """The matching events, newest first; `limit` the first N, `columns` only these."""

@@ -249,6 +249,34 @@ class InMemoryEventStore:
         )
         return table, size
 
+    def clusters(self, view: ViewState, cell_deg: float) -> pd.DataFrame:
+        """Events per grid cell and type, with each cell's mean position."""
+        rows = self.rows(_filters_only(view))
+        size = float(cell_deg)
+        lat, lon = self.latitude[rows].astype(np.float64), self.longitude[rows].astype(np.float64)
+        cell_row = np.floor((lat + 90) / size).astype(np.int64)
+        cell_col = np.floor((lon + 180) / size).astype(np.int64)
+        width = int(np.ceil(360 / size)) + 1
+        cell = cell_row * width + cell_col
+        cells, inverse = np.unique(cell, return_inverse=True)
+        sums = np.bincount(inverse, minlength=len(cells))
+        mean_lat = np.bincount(inverse, weights=lat, minlength=len(cells)) / np.maximum(sums, 1)
+        mean_lon = np.bincount(inverse, weights=lon, minlength=len(cells)) / np.maximum(sums, 1)
+        n_types = len(self.type.categories)
+        pair = inverse.astype(np.int64) * n_types + self.type.codes[rows]
+        counts = np.bincount(pair, minlength=len(cells) * n_types)
+        occupied = np.flatnonzero(counts)
+        which = occupied // n_types
+        return pd.DataFrame(
+            {
+                "cell": [f"{r}:{c}" for r, c in zip(cells[which] // width, cells[which] % width)],
+                "latitude": mean_lat[which],
+                "longitude": mean_lon[which],
+                "event_type": np.asarray(self.type.categories, dtype=object)[occupied % n_types],
+                "count": counts[occupied],
+            }
+        )
+
     # --------------------------------------------------------------- records
 
     def records(self, view: ViewState, limit: int | None = None, columns: list[str] | None = None) -> pd.DataFrame:
