@@ -11,7 +11,7 @@ import dash
 from flask import abort, send_file
 
 from .. import config
-from ..boundaries import BOUNDARY_PATHS
+from ..boundaries import BOUNDARY_PATHS, boundary_path_for_url
 from ..store.dataset import Dataset
 from .callbacks import register_page_helpers, register_saved_view_callbacks, register_view_callbacks
 from .export_control import register_export_callbacks
@@ -32,6 +32,13 @@ def create_app(data: Dataset) -> dash.Dash:
     @app.server.route("/geo/<name>.geojson")
     def geo_file(name):
         path = BOUNDARY_PATHS.get(name)
+        if path is None:
+            abort(404)
+        return send_file(path, mimetype="application/geo+json", max_age=3600)
+
+    @app.server.route("/geo/admin1/<code>.geojson")
+    def admin1_file(code):
+        path = boundary_path_for_url(f"/geo/admin1/{code}.geojson")
         if path is None:
             abort(404)
         return send_file(path, mimetype="application/geo+json", max_age=3600)

@@ -19,7 +19,7 @@ from dash import Input, Output, State, ctx, dcc, html, no_update
 from ..ingest.write import events_to_csv
 from ..render.describe import source_line
 from ..store.dataset import Dataset
-from ..store.saved_views import FileSavedViews, SavedViewsError
+from ..store.saved_views import FileSavedViews, SavedViewsError, views_file_for
 from ..view import fit_view_to_data, view_from_query, view_to_query
 from .controller import SLIDE_TRIGGERS, map_centre, next_view
 from .controls import CONTROLS, controls_from_view
@@ -172,8 +172,9 @@ def register_view_callbacks(app: dash.Dash, data: Dataset) -> None:
         return dcc.send_string(events_to_csv(records), "events.csv")
 
 
-def data_views(data: Dataset) -> FileSavedViews:
-    return FileSavedViews(data.views_path)
+def data_views(data: Dataset):
+    """The dataset's saved views (a file beside the data, or the team database)."""
+    return data.views if data.views is not None else FileSavedViews(views_file_for([]))
 
 
 def register_saved_view_callbacks(app: dash.Dash, data: Dataset) -> None:
