@@ -7,7 +7,9 @@ import dash
 from dash import Input, Output, State, dcc, no_update
 
 from .. import config
-from ..export.export import PRESETS, ExportError, export_bytes_for_page
+from ..export.checks import PRESETS, ExportError
+from ..export.figure import page_export
+from ..export.renderer import render
 from ..store.dataset import Dataset
 
 
@@ -32,10 +34,10 @@ def register_export_callbacks(app: dash.Dash, data: Dataset) -> None:
                 raise ExportError("choose a size")
             if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in (width, height)):
                 raise ExportError(f"give a width and a height in pixels ({config.IMAGE_MIN_SIDE} to {config.IMAGE_MAX_SIDE})")
-            content, name, _ = export_bytes_for_page(
-                query if isinstance(query, str) else "", data, fmt if isinstance(fmt, str) else "", int(width), int(height),
-                title if isinstance(title, str) else None,
+            figure, name, fmt = page_export(
+                query if isinstance(query, str) else "", data, fmt, int(width), int(height), title if isinstance(title, str) else None,
             )
+            content = render(figure, fmt, int(width), int(height))
         except ExportError as error:
             return no_update, f"Not exported: {error}."
         return dcc.send_bytes(content, name), f"Exported {name} ({len(content) / 1024:,.0f} KB)."
