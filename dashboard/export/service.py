@@ -48,6 +48,7 @@ WORKER_IDLE_S = 300  # a worker with no job this long closes its Chromium
 ABANDON_S = 60  # an export nobody asked about this long (the page was closed) is dropped
 RESULT_TTL_S = 300  # a finished file nobody fetched this long is dropped
 POLL_S = 0.25  # how often a busy slot looks for a cancel or the deadline
+BROWSER_START_S = 60  # a worker's Chromium must be up within this
 
 
 @dataclass
@@ -91,13 +92,16 @@ class Slot:
                 self.start()
             except OSError as error:
                 return service.finish(job, error=f"the renderer could not start ({error.strerror or error})")
-        deadline = job.started + service.timeout
+        # The limit is on drawing: a cold worker's browser start has its own (BROWSER_START_S).
+        deadline = job.started + (service.timeout if self.group else BROWSER_START_S)
         try:
             self.conn.send({key: job.spec[key] for key in ("figure", "fmt", "width", "height")})
             while True:
                 if job.cancelled:
                     return self.fail(job, "the export was cancelled", kill=True)
                 remaining = deadline - time.monotonic()
+                if remaining <= 0 and not self.group:
+                    return self.fail(job, f"the renderer did not start within {BROWSER_START_S} s", kill=True)
                 if remaining <= 0:
                     return self.fail(job, f"it took longer than {service.timeout:g} s, the limit on this server, and was stopped; try a smaller image", kill=True)
                 if not self.conn.poll(min(remaining, POLL_S)):
@@ -106,7 +110,7 @@ class Slot:
                 if kind == "step":
                     service.update(job, step=value[0])
                 elif kind == "ready":
-                    self.group = value[0]
+                    self.group, deadline = value[0], time.monotonic() + service.timeout
                     log(f"slot {self.index}: Chromium process group {self.group}, network {'isolated' if value[1] else 'NOT isolated'}")
                 elif kind == "done":
                     return service.finish(job, content=value[0])
@@ -180,6 +184,8 @@ class Service:
             busy = sum(1 for job in self.jobs.values() if job.state == "running")
             if len(self.queue) >= self.queue_limit and busy + len(self.queue) >= len(self.slots):
                 waiting = len(self.queue)
+                if not waiting:
+                    return {"ok": False, "error": "every renderer on this server is busy; try again in a minute"}
                 return {"ok": False, "error": f"{waiting} export{'s are' if waiting != 1 else ' is'} already waiting on this server; try again in a minute"}
             job = Job(spec)
             self.jobs[job.id] = job
@@ -259,20 +265,23 @@ class Service:
             }
 
     def sweep(self) -> None:
-        """Drop exports whose page stopped asking (closed) and files nobody fetched."""
         while True:
             time.sleep(5)
-            now = time.monotonic()
-            with self.changed:
-                for job in list(self.jobs.values()):
-                    if job.state in ("queued", "running") and now - job.seen > ABANDON_S:
-                        self.jobs.pop(job.id)
-                        job.cancelled = True
-                        if job in self.queue:
-                            self.queue.remove(job)
-                        log(f"job {job.id}: dropped, nobody asked for {ABANDON_S} s")
-                    elif job.finished and now - job.finished > RESULT_TTL_S:
-                        self.jobs.pop(job.id)
+            self.sweep_once()
+
+    def sweep_once(self) -> None:
+        """Drop exports whose page stopped asking (it was closed) and files nobody fetched."""
+        now = time.monotonic()
+        with self.changed:
+            for job in list(self.jobs.values()):
+                if job.state in ("queued", "running") and now - job.seen > ABANDON_S:
+                    self.jobs.pop(job.id)
+                    job.cancelled = True  # a running one: its slot stops the worker
+                    if job in self.queue:
+                        self.queue.remove(job)
+                    log(f"job {job.id}: dropped, nobody asked for {ABANDON_S} s")
+                elif job.finished and now - job.finished > RESULT_TTL_S:
+                    self.jobs.pop(job.id)
 
     def shutdown(self) -> None:
         with self.changed:
