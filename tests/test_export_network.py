@@ -38,6 +38,8 @@ import pytest
 
 from dashboard.export.chromium import network_isolation
 
+pytestmark = pytest.mark.slow  # real Chromium; conftest's tiers do not know this module
+
 ROOT = Path(__file__).resolve().parents[1]
 TRACED = "socket,connect,sendto,sendmsg,sendmmsg,write,execve"
 RESOLVER_SOCKETS = ("nscd", "resolve", "dnsmasq")

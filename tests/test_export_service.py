@@ -24,6 +24,8 @@ from dashboard.export.checks import ExportError
 from dashboard.export.client import RenderService
 from dashboard.export.figure import page_export
 
+pytestmark = pytest.mark.slow  # real Chromium; conftest's tiers do not know this module
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -68,13 +70,14 @@ def tree_of(pid: int) -> list[psutil.Process]:
 
 
 def browsers(pid: int) -> list[psutil.Process]:
-    """Chromium main processes under `pid` (helpers carry --type=)."""
+    """Chromium main processes under `pid`: the chromium binary (not Debian's /usr/bin/chromium
+    shell script or its subshells, which share the name) without --type= (its helpers)."""
     found = []
     for process in tree_of(pid):
         try:
-            if process.name() == "chromium" and not any(part.startswith("--type=") for part in process.cmdline()):
+            if Path(process.exe()).name == "chromium" and not any(part.startswith("--type=") for part in process.cmdline()):
                 found.append(process)
-        except psutil.NoSuchProcess:
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
             pass
     return found
 
