@@ -24,6 +24,7 @@ from ..export.figure import page_export
 from ..store.dataset import Dataset
 
 POLL_MS = 1000
+EXPORT, EXPORTING = "Export", "Exporting…"  # the button's text, which also says it is disabled
 # The bar: how far along each step is (the drawing takes most of the time).
 PROGRESS = {"queued": 0.05, "Starting…": 0.1, "Starting the renderer…": 0.15, "Drawing the map…": 0.4}
 WRITING_PROGRESS = 0.85
@@ -58,7 +59,7 @@ def export_controls():
             ),
             html.Div(
                 [
-                    html.Button("Export", id="export-button", className="button"),
+                    html.Button(EXPORT, id="export-button", className="button"),
                     html.Button("Cancel", id="export-cancel", className="button", hidden=True),
                 ],
                 className="button-row",
@@ -84,6 +85,7 @@ def register_export_callbacks(app: dash.Dash, data: Dataset, service: RenderServ
         Output("export-progress", "hidden"),
         Output("export-poll", "disabled"),
         Output("export-button", "disabled"),
+        Output("export-button", "children"),
         Output("export-cancel", "hidden"),
         Output("export-job", "data"),
         Input("export-button", "n_clicks"),
@@ -107,7 +109,7 @@ def register_export_callbacks(app: dash.Dash, data: Dataset, service: RenderServ
         if ctx.triggered_id == "export-poll":
             return _poll(service, job) if job else _finished(None)
         if job:  # a second click while one runs: the button is disabled, but a fast double click may get here
-            return (no_update,) * 8
+            return (no_update,) * 9
         try:
             width, height = _size(size, width, height)
             with building:
@@ -139,7 +141,7 @@ def _poll(service: RenderService, job: dict):
         except ExportError as error:
             return _finished(f"Not exported: {error}.")
         name = job["name"]
-        return (dcc.send_bytes(content, name), f"Exported {name} ({len(content) / 1024:,.0f} KB).", 1, True, True, False, True, None)
+        return (dcc.send_bytes(content, name), f"Exported {name} ({len(content) / 1024:,.0f} KB).", 1, True, True, False, EXPORT, True, None)
     if status["state"] == "failed":
         return _finished(f"Not exported: {status.get('error') or 'the renderer failed'}.")
     return _running(status, job)
@@ -163,9 +165,9 @@ def step_progress(status: dict) -> float:
 
 
 def _running(status: dict, job: dict):
-    # download, message, progress, progress hidden, poll disabled, button disabled, cancel hidden, job
-    return (no_update, step_text(status), step_progress(status), False, False, True, False, job)
+    # download, message, progress, progress hidden, poll disabled, button disabled, button text, cancel hidden, job
+    return (no_update, step_text(status), step_progress(status), False, False, True, EXPORTING, False, job)
 
 
 def _finished(message):
-    return (no_update, message if message is not None else no_update, 0, True, True, False, True, None)
+    return (no_update, message if message is not None else no_update, 0, True, True, False, EXPORT, True, None)
