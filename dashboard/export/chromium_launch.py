@@ -1,13 +1,14 @@
 """Starts Chromium for kaleido and makes sure it dies with its owner (run as a script, not imported).
 
-Run as `python chromium_launch.py OWNER_PID chromium FLAGS...` (choreographer's
-`python <wrapper> chromium FLAGS...` with the owner's pid added), with the
-DevTools pipe as standard input and output; chromium wants it on file descriptors 3
-and 4, which is all choreographer's own wrapper does.  This one also:
+    python chromium_launch.py OWNER_PID [unshare ...] chromium FLAGS...
+
+choreographer runs its own wrapper the same way (without OWNER_PID), with
+the DevTools pipe as standard input and output; chromium wants the pipe on
+file descriptors 3 and 4, which is all that wrapper does.  This one also:
 
 - asks the kernel to send it SIGTERM when the thread that started it (the
   renderer's browser thread) ends, for any reason, SIGKILL included
-  (prctl PR_SET_PDEATHSIG);
+  (prctl PR_SET_PDEATHSIG), and quits if its owner is already gone;
 - starts chromium with PR_SET_PDEATHSIG=SIGKILL, so chromium dies with it;
 - on SIGTERM or SIGINT stops chromium (5 s to close, then killed).
 
