@@ -244,6 +244,15 @@ def from_mapped(raw: pd.DataFrame, mapping: dict[str, str], path: Path) -> pd.Da
             f"{path.name}: --map names columns the file does not have: {', '.join(missing)} "
             f"(it has {', '.join(c for c in raw.columns if not c.startswith('_'))})."
         )
+    unmapped = [c for c in ("event_date", "event_type") if c not in mapping and c not in raw.columns]
+    if unmapped:  # one message, not one rejected row per row
+        raise LoadError(
+            f"{path.name}: --map does not say which column holds {' or '.join(unmapped)} "
+            f"(e.g. --map {unmapped[0]}=TheirColumn); the file has {', '.join(c for c in raw.columns if not c.startswith('_'))}."
+        )
+    where = {"latitude", "longitude", "place"}
+    if not any(mapping.get(c, c) in raw.columns for c in where):
+        raise LoadError(f"{path.name}: --map names no latitude/longitude or place column, so no event can be placed.")
     out = pd.DataFrame({"_row": raw["_row"]})
     for column in NATIVE_COLUMNS:
         source = mapping.get(column, column)
