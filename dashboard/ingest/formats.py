@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..schema import ACLED_TAXONOMY, NATIVE_COLUMNS
-from .read import LoadError
+from .rawtable import LoadError, shown_names
 
 LAYOUTS = ["native", "acled", "ucdp", "mapped"]
 
@@ -125,8 +125,8 @@ def adapt(raw: pd.DataFrame, layout: str, path: Path, mapping: dict | None, what
         return from_ucdp(with_optional(raw, UCDP_COLUMNS))
     header = [c for c in raw.columns if not c.startswith("_")]
     raise LoadError(
-        f"{path.name}: cannot tell the format from its columns ({', '.join(header[:12])}"
-        f"{', ...' if len(header) > 12 else ''}); pass --format, or --map native=file_column pairs."
+        f"{path.name}: cannot tell the format from its columns ({shown_names(header)}); "
+        "pass --format, or --map native=file_column pairs."
     )
 
 
@@ -242,13 +242,13 @@ def from_mapped(raw: pd.DataFrame, mapping: dict[str, str], path: Path) -> pd.Da
     if missing:
         raise LoadError(
             f"{path.name}: --map names columns the file does not have: {', '.join(missing)} "
-            f"(it has {', '.join(c for c in raw.columns if not c.startswith('_'))})."
+            f"(it has {shown_names([c for c in raw.columns if not c.startswith('_')], 40)})."
         )
     unmapped = [c for c in ("event_date", "event_type") if c not in mapping and c not in raw.columns]
     if unmapped:  # one message, not one rejected row per row
         raise LoadError(
             f"{path.name}: --map does not say which column holds {' or '.join(unmapped)} "
-            f"(e.g. --map {unmapped[0]}=TheirColumn); the file has {', '.join(c for c in raw.columns if not c.startswith('_'))}."
+            f"(e.g. --map {unmapped[0]}=TheirColumn); the file has {shown_names([c for c in raw.columns if not c.startswith('_')])}."
         )
     where = {"latitude", "longitude", "place"}
     if not any(mapping.get(c, c) in raw.columns for c in where):

@@ -12,7 +12,18 @@ MAX_COLUMNS = 10_000  # a file of events has a few dozen; more is not an event t
 
 
 class LoadError(Exception):
-    """A file that cannot be read at all; the message is for the user."""
+    """A file that cannot be read at all; the message is for the user: one line,
+    whatever the file's names or values hold."""
+
+    def __init__(self, message: str):
+        one_line = str(message).replace("\r", "\\r").replace("\n", "\\n")
+        super().__init__(one_line if len(one_line) <= 2000 else one_line[:1997] + "...")
+
+
+def shown_names(names, count: int = 12) -> str:
+    """The first column names for a message, each cut short."""
+    cut = [n if len(n) <= 60 else n[:57] + "..." for n in names[:count]]
+    return ", ".join(cut) + (", ..." if len(names) > count else "")
 
 
 @dataclass
