@@ -389,3 +389,13 @@ def test_every_csv_written_is_formula_safe_but_numbers_stay_numbers(tmp_path):
     assert neutralise(pd.Series(["-4", "-3.5", "+2", "-1e5", "-", "-x", "=1", "@a", "a=b", "\tx", "\rx"])).tolist() == [
         "-4", "-3.5", "+2", "-1e5", "'-", "'-x", "'=1", "'@a", "a=b", "'\tx", "'\rx"
     ]
+
+
+def test_our_own_formula_safe_csv_reads_back_as_the_original_text(tmp_path):
+    rows = [native_row("E1", summary="=1+1 is two", actor1="@handle", place="-Pokrovsk", source_name="+plus")]
+    first = load(write_native(tmp_path, rows))
+    again_path = tmp_path / "again.csv"
+    again_path.write_text(events_to_csv(first.events), encoding="utf-8")
+    assert "'=1+1 is two" in again_path.read_text(encoding="utf-8")
+    again = load(again_path)
+    assert again.events.loc[0, ["summary", "actor1", "place", "source_name"]].tolist() == ["=1+1 is two", "@handle", "-Pokrovsk", "+plus"]

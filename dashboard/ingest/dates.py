@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 DATE_ORDERS = ("dmy", "mdy", "ymd")
 ORDER_WORDS = {"dmy": "day-month-year", "mdy": "month-day-year", "ymd": "year-month-day"}
@@ -58,40 +60,79 @@ def parse_dates(text: pd.Series, order: str | None = None, column: str = "event_
     `order` ("dmy", "mdy" or "ymd") reads numeric dates so; without it the
     column's own values must prove the order, else DateOrderError.
     """
-    text = text.astype(str).str.strip()
-    year = np.full(len(text), -1, dtype=np.int64)
-    month = np.full(len(text), -1, dtype=np.int64)
-    day = np.full(len(text), -1, dtype=np.int64)
-    serial = np.full(len(text), -1, dtype=np.int64)
-    todo = (text != "").to_numpy().copy()
+    values = pc.utf8_trim_whitespace(_arrow_text(text))
+    size = len(values)
+    year, month, day, serial = (np.full(size, -1, dtype=np.int64) for _ in range(4))
+    todo = _mask(pc.not_equal(values, "")).copy()
 
     def take(pattern):
-        nonlocal todo
-        if not todo.any():
-            return None, np.zeros(len(text), dtype=bool)
-        parts = text[todo].str.extract(pattern)
-        hit = np.zeros(len(text), dtype=bool)
-        hit[np.flatnonzero(todo)[parts.iloc[:, 0].notna().to_numpy()]] = True
-        todo &= ~hit
-        return parts[parts.iloc[:, 0].notna()], hit
+        """The named groups of `pattern` (RE2, run by pyarrow over the whole column) where it matches a row still to do."""
+        rows = np.flatnonzero(todo)
+        if not len(rows):
+            return rows, {}
+        found = pc.extract_regex(values.take(pa.array(rows)), pattern)
+        hit = np.asarray(found.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
+        rows = rows[hit]
+        todo[rows] = False
+        matched = found.filter(pa.array(hit))
+        return rows, {matched.type.field(i).name: matched.field(i) for i in range(matched.type.num_fields)}
 
-    parts, hit = take(_ISO)
-    if hit.any():
-        year[hit], month[hit], day[hit] = (parts[k].astype(np.int64).to_numpy() for k in ("y", "m", "d"))
+    # Plain ISO days, by far the most common form, in one strptime over the column.
+    plain = _mask(pc.match_substring_regex(values, r"^\d{4}-\d{2}-\d{2}$")) & todo
+    direct = np.full(size, np.datetime64("NaT"), dtype="datetime64[s]")
+    if plain.any():
+        rows = np.flatnonzero(plain)
+        written = values.take(pa.array(rows))
+        stamps = pc.strptime(written, format="%Y-%m-%d", unit="s", error_is_null=True)
+        # strptime rolls 2025-02-30 over into March: a day is real only if it reads back as written.
+        real = _mask(pc.equal(pc.day(stamps), pc.cast(pc.utf8_slice_codeunits(written, 8, 10), pa.int64())))
+        direct[rows[real]] = stamps.filter(pa.array(real)).to_numpy(zero_copy_only=False)
+        todo &= ~plain
+    rows, parts = take(_ISO)
+    if len(rows):
+        year[rows], month[rows], day[rows] = (_ints(parts[k]) for k in ("y", "m", "d"))
     for pattern in (_DAY_MONTH_YEAR, _MONTH_DAY_YEAR):
-        parts, hit = take(pattern)
-        if hit.any():
-            month[hit] = parts["mon"].str.lower().map(MONTHS).fillna(-1).astype(np.int64).to_numpy()
-            day[hit] = parts["d"].astype(np.int64).to_numpy()
-            year[hit] = _full_year(parts["y"])
-    parts, hit = take(_NUMERIC)
-    if hit.any():
-        rows = np.flatnonzero(hit)
-        year[rows], month[rows], day[rows] = _numeric_dates(parts, text.iloc[rows], order, column)
-    parts, hit = take(_SERIAL)
-    if hit.any():
-        serial[hit] = parts["n"].astype(np.int64).to_numpy()
-    return _assemble(year, month, day, serial, text.index)
+        rows, parts = take(pattern)
+        if len(rows):
+            names = pd.Series(pc.utf8_lower(parts["mon"]).to_numpy(zero_copy_only=False), dtype=object)
+            month[rows] = names.map(MONTHS).fillna(-1).astype(np.int64).to_numpy()
+            day[rows] = _ints(parts["d"])
+            year[rows] = _full_year(_texts(parts["y"]))
+    rows, parts = take(_NUMERIC)
+    if len(rows):
+        written = pd.Series(values.take(pa.array(rows)).to_numpy(zero_copy_only=False), dtype=object)
+        year[rows], month[rows], day[rows] = _numeric_dates(pd.DataFrame({k: _texts(v) for k, v in parts.items()}), written, order, column)
+    rows, parts = take(_SERIAL)
+    if len(rows):
+        serial[rows] = _ints(parts["n"])
+    out = _assemble(year, month, day, serial, text.index)
+    if plain.any():
+        out[plain] = direct[plain]
+    return out
+
+
+def _mask(values: pa.Array) -> np.ndarray:
+    return np.asarray(pc.fill_null(values, False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _arrow_text(text: pd.Series) -> pa.Array:
+    try:
+        array = pa.array(text.array) if not pd.api.types.is_object_dtype(text) else pa.array(text.to_numpy(), type=pa.string(), from_pandas=True)
+        if isinstance(array, pa.ChunkedArray):
+            array = array.combine_chunks()
+        if pa.types.is_large_string(array.type) or pa.types.is_string(array.type):
+            return array.cast(pa.string())
+    except (pa.ArrowException, TypeError, ValueError):
+        pass
+    return pa.array(["" if v is None or v != v else str(v) for v in text], type=pa.string())
+
+
+def _ints(values: pa.Array) -> np.ndarray:
+    return np.asarray(pc.cast(values, pa.int64()).to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
+def _texts(values: pa.Array) -> pd.Series:
+    return pd.Series(values.to_numpy(zero_copy_only=False), dtype=object)
 
 
 def _full_year(two_or_four: pd.Series) -> np.ndarray:

@@ -116,22 +116,27 @@ def locate(lon: np.ndarray, lat: np.ndarray, polygons, nearest: bool = True) -> 
 def _within_tolerance(lon, lat, polygons) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(point, polygon, km) for every polygon within NEAREST_TOLERANCE_KM of a point.
 
-    The index query is in degrees, wide enough at each point's latitude (a
-    degree of longitude shrinks with cos(latitude)); the pairs it finds are
+    The index query is in degrees, wide enough at each polygon's highest
+    latitude (a degree of longitude shrinks with cos(latitude)); the pairs it finds are
     then measured in Web Mercator scaled back by cos(latitude), true to well
     under 1% at 5 km."""
     scale = np.cos(np.radians(lat))
-    degrees = NEAREST_TOLERANCE_KM / KM_PER_DEGREE / np.maximum(scale, 0.05)
-    points = shapely.points(lon, lat)
-    tree = shapely.STRtree(polygons.geometry.values)
-    point_rows, polygon_rows = tree.query(points, predicate="dwithin", distance=degrees)
+    # The points go in the index and each polygon, prepared, asks for those
+    # within its distance: ~100x faster than asking a tree of polygons point by
+    # point, where every big polygon's bounding box takes in every point at sea.
+    geometries = polygons.geometry.values
+    bounds = shapely.bounds(geometries)
+    widest = np.minimum(np.maximum(np.abs(bounds[:, 1]), np.abs(bounds[:, 3])), 89.0)
+    degrees = NEAREST_TOLERANCE_KM / KM_PER_DEGREE / np.maximum(np.cos(np.radians(widest)), 0.05)
+    shapely.prepare(geometries)
+    polygon_rows, point_rows = shapely.STRtree(shapely.points(lon, lat)).query(geometries, predicate="dwithin", distance=degrees)
     if not len(point_rows):
         return point_rows, polygon_rows, np.zeros(0)
     from pyproj import Transformer
 
     to_mercator = Transformer.from_crs(4326, 3857, always_xy=True)
     used = np.unique(polygon_rows)
-    projected = dict(zip(used, shapely.transform(polygons.geometry.values[used], lambda xy: np.column_stack(to_mercator.transform(xy[:, 0], xy[:, 1])))))
+    projected = dict(zip(used, shapely.transform(geometries[used], lambda xy: np.column_stack(to_mercator.transform(xy[:, 0], xy[:, 1])))))
     px, py = to_mercator.transform(lon[point_rows], lat[point_rows])
     metres = shapely.distance(np.array([projected[p] for p in polygon_rows], dtype=object), shapely.points(px, py))
     km = metres * scale[point_rows] / 1000

@@ -35,7 +35,7 @@ def validate(frame: pd.DataFrame, *, known_types_only: bool, gazetteer=None, typ
     """Native-column text table -> (typed events with a warnings column, rejects, warnings)."""
     rejects, warns = Problems(frame), Problems(frame)
     for column in NATIVE_COLUMNS:
-        frame[column] = frame[column].astype(str).str.strip() if column in frame else ""
+        frame[column] = _unquoted(frame[column].astype(str).str.strip()) if column in frame else ""
     if "_geometry_problem" in frame:
         rejects.add(frame["_geometry_problem"] != "", "geometry", lambda r: r["_geometry_problem"], "_geometry_problem")
 
@@ -100,6 +100,15 @@ def validate(frame: pd.DataFrame, *, known_types_only: bool, gazetteer=None, typ
     return events, rejects.table(), warnings
 
 
+def _unquoted(text: pd.Series) -> pd.Series:
+    """'=SUM(...) -> =SUM(...): the apostrophe our CSVs (and spreadsheets) put
+    before a formula-like text is a marker, not part of it, as Excel reads it."""
+    marked = text.str.startswith("'")
+    if not marked.any():
+        return text
+    return text.where(~marked, text.str.replace(r"^'([=+\-@\t\r])", r"\1", regex=True))
+
+
 def attach_warnings(events: pd.DataFrame, warnings: pd.DataFrame) -> pd.DataFrame:
     """The events' `warnings` column: "column: reason" per problem, "; " between them."""
     if not len(warnings):
@@ -156,13 +165,21 @@ def _fatalities(frame, warns) -> pd.Series:
 
 def _check_links(frame, warns):
     url = frame["source_url"]
-    is_link = url.str.match(r"(?i)^https?://\S+$")
-    bare = (url != "") & ~is_link & url.str.match(BARE_LINK)
-    if bare.any():
-        warns.add(bare, "source_url", "link without https://, read as https://" + url[bare])
-        frame.loc[bare, "source_url"] = "https://" + url[bare]
-    note = (url != "") & ~is_link & ~bare
-    warns.add(note, "source_url", lambda rows: "not a link, kept as a note: " + rows["source_url"].str.slice(0, 200))
+    given = (url != "").to_numpy()
+    if not given.any():  # most exports have no links: nothing to look at
+        return
+    text = url[given]
+    is_link = text.str.match(r"^[Hh][Tt][Tt][Pp][Ss]?://\S+$")
+    bare = ~is_link & text.str.match(BARE_LINK)
+    rows = np.flatnonzero(given)
+    mask = np.zeros(len(frame), dtype=bool)
+    mask[rows[bare.to_numpy()]] = True
+    if mask.any():
+        warns.add(mask, "source_url", lambda chosen: "link without https://, read as https://" + chosen["source_url"])
+        frame.loc[mask, "source_url"] = "https://" + url[mask]
+    note = np.zeros(len(frame), dtype=bool)
+    note[rows[(~is_link & ~bare).to_numpy()]] = True
+    warns.add(note, "source_url", lambda chosen: "not a link, kept as a note: " + chosen["source_url"].str.slice(0, 200))
     frame.loc[note, "source_url"] = ""
 
 
