@@ -228,15 +228,36 @@ def record_lines(path: Path, encoding: str, records: int) -> np.ndarray | None:
     return lines.astype(np.int64) if len(lines) == records else None
 
 
+class _CountingLines:
+    """The file's lines for csv.reader, counting the "\n" read so far: line
+    numbers are "\n"-lines, as the byte scan counts them (a lone "\r" ends a
+    record, as pyarrow and the csv module agree, but not a line)."""
+
+    def __init__(self, handle):
+        self.handle, self.newlines = handle, 0
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> str:
+        line = next(self.handle)
+        self.newlines += line.count("\n")
+        return line
+
+
 def _read_csv_strings_slowly(path: Path, encoding: str, header: list[str]) -> RawTable:
     rows, malformed = [], []
     try:
         with open(path, "r", encoding=_text_encoding(encoding), newline="") as handle:
-            reader = csv.reader(handle)
+            lines = _CountingLines(handle)
+            reader = csv.reader(lines)
             next(reader)
-            start = reader.line_num + 1
-            for fields in reader:
-                line, start = start, reader.line_num + 1
+            while True:
+                line = lines.newlines + 1
+                try:
+                    fields = next(reader)
+                except StopIteration:
+                    break
                 if not fields:  # a blank line is not a record
                     continue
                 if len(fields) == len(header):
