@@ -93,8 +93,9 @@ def cpu():
     return u.ru_utime + u.ru_stime
 wall, start = time.perf_counter(), cpu()
 {body}
-print(json.dumps({{"wall": time.perf_counter() - wall, "cpu": cpu() - start,
-    "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, **extra}}))
+# VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the parent across exec.
+peak = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:"))
+print(json.dumps({{"wall": time.perf_counter() - wall, "cpu": cpu() - start, "peak_mb": peak / 1024, **extra}}))
 """
 
 BODIES = {

@@ -70,7 +70,7 @@ def parse_dates(text: pd.Series, order: str | None = None, column: str = "event_
         rows = np.flatnonzero(todo)
         if not len(rows):
             return rows, {}
-        found = pc.extract_regex(values.take(pa.array(rows)), pattern)
+        found = pc.extract_regex(_subset(values, rows), pattern)
         hit = np.asarray(found.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
         rows = rows[hit]
         todo[rows] = False
@@ -82,7 +82,7 @@ def parse_dates(text: pd.Series, order: str | None = None, column: str = "event_
     direct = np.full(size, np.datetime64("NaT"), dtype="datetime64[s]")
     if plain.any():
         rows = np.flatnonzero(plain)
-        written = values.take(pa.array(rows))
+        written = _subset(values, rows)
         stamps = pc.strptime(written, format="%Y-%m-%d", unit="s", error_is_null=True)
         # strptime rolls 2025-02-30 over into March: a day is real only if it reads back as written.
         real = _mask(pc.equal(pc.day(stamps), pc.cast(pc.utf8_slice_codeunits(written, 8, 10), pa.int64())))
@@ -100,7 +100,7 @@ def parse_dates(text: pd.Series, order: str | None = None, column: str = "event_
             year[rows] = _full_year(_texts(parts["y"]))
     rows, parts = take(_NUMERIC)
     if len(rows):
-        written = pd.Series(values.take(pa.array(rows)).to_numpy(zero_copy_only=False), dtype=object)
+        written = pd.Series(_subset(values, rows).to_numpy(zero_copy_only=False), dtype=object)
         year[rows], month[rows], day[rows] = _numeric_dates(pd.DataFrame({k: _texts(v) for k, v in parts.items()}), written, order, column)
     rows, parts = take(_SERIAL)
     if len(rows):
@@ -109,6 +109,10 @@ def parse_dates(text: pd.Series, order: str | None = None, column: str = "event_
     if plain.any():
         out[plain] = direct[plain]
     return out
+
+
+def _subset(values: pa.Array, rows: np.ndarray) -> pa.Array:
+    return values if len(rows) == len(values) else values.take(pa.array(rows))
 
 
 def _mask(values: pa.Array) -> np.ndarray:

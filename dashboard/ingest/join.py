@@ -42,7 +42,7 @@ def join_admin1(events: pd.DataFrame, admin1=None, countries=None) -> tuple[pd.D
             near = _within_tolerance(lon[outside], lat[outside], countries)[1]
             codes |= set(countries["country_code"].to_numpy()[np.unique(near)])
         admin1 = load_admin1(sorted(c for c in codes if c))
-    region_index, region_km = locate(lon, lat, admin1)
+    region_index, region_km = _locate_regions(lon, lat, admin1, countries["country_code"].to_numpy(dtype=object), country_index)
 
     country_level = (events["geo_precision"] == "country").to_numpy() if "geo_precision" in events else np.zeros(len(lon), bool)
     has_region = (region_index >= 0) & ~country_level
@@ -76,6 +76,33 @@ def join_admin1(events: pd.DataFrame, admin1=None, countries=None) -> tuple[pd.D
     return out, notes
 
 
+def _locate_regions(lon, lat, admin1, country_codes, country_index):
+    """Each point against its own country's regions first (a Ukrainian point
+    is never tested against Russia's 83 regions), then the points left over --
+    at sea, or where the country and region layers disagree -- against every
+    region loaded, with the nearest-region rule."""
+    region_index = np.full(len(lon), -1, dtype=np.int64)
+    region_km = np.zeros(len(lon))
+    point_country = np.where(country_index >= 0, country_codes[np.maximum(country_index, 0)], "")
+    region_country = admin1["country_code"].to_numpy(dtype=object)
+    labels, groups = np.unique(point_country.astype(str), return_inverse=True)
+    order = np.argsort(groups, kind="stable")
+    starts = np.searchsorted(groups[order], np.arange(len(labels) + 1))
+    for number, code in enumerate(labels):
+        theirs = np.flatnonzero(region_country == code)
+        if not code or not len(theirs):
+            continue
+        mine = order[starts[number]:starts[number + 1]]
+        found, _ = locate(lon[mine], lat[mine], admin1.iloc[theirs], nearest=False)
+        hit = found >= 0
+        region_index[mine[hit]] = theirs[found[hit]]
+    left = np.flatnonzero(region_index < 0)
+    if len(left):
+        found, km = locate(lon[left], lat[left], admin1)
+        region_index[left], region_km[left] = found, km
+    return region_index, region_km
+
+
 def locate(lon: np.ndarray, lat: np.ndarray, polygons, nearest: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Index of the polygon each point is in (-1 if none within tolerance) and
     the distance in km for points placed by the nearest-polygon rule (0 inside)."""
@@ -85,13 +112,18 @@ def locate(lon: np.ndarray, lat: np.ndarray, polygons, nearest: bool = True) -> 
     # search over the points sorted by longitude, then GEOS's prepared
     # point-in-polygon test on those only.  (Querying an STRtree of polygons
     # with a million points tests each point against an unprepared polygon
-    # and was ~40x slower.)  A point on a shared border goes to the first.
+    # and was ~40x slower.)  A point on a shared border goes to the polygon
+    # of the smaller bounding box.
     geometries = polygons.geometry.values
     if len(lon) == 0 or len(geometries) == 0:
         return found, np.where(found < 0, np.inf, distance) if nearest else distance
     order = np.argsort(lon, kind="stable")
     sorted_lon = lon[order]
-    for index, (polygon, (west, south, east, north)) in enumerate(zip(geometries, shapely.bounds(geometries))):
+    bounds = shapely.bounds(geometries)
+    # Smallest bounding box first: a point in Ukraine meets Ukraine before
+    # Russia, whose box spans the globe.
+    for index in np.argsort((bounds[:, 2] - bounds[:, 0]) * (bounds[:, 3] - bounds[:, 1]), kind="stable"):
+        polygon, (west, south, east, north) = geometries[index], bounds[index]
         low, high = int(np.searchsorted(sorted_lon, west, side="left")), int(np.searchsorted(sorted_lon, east, side="right"))
         if low >= high:
             continue

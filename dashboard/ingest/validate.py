@@ -93,7 +93,8 @@ def validate(frame: pd.DataFrame, *, known_types_only: bool, gazetteer=None, typ
             "warnings": "",
             "source_row": frame["_row"].astype("int64"),
         }
-    )[keep].reset_index(drop=True)
+    )
+    events = (events if keep.all() else events[keep]).reset_index(drop=True)  # no copy when nothing was rejected
     kept_rows = set(events["source_row"])
     warnings = warnings[warnings["row"].isin(kept_rows)].reset_index(drop=True)
     events = attach_warnings(events, warnings)
