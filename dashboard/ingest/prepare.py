@@ -103,7 +103,6 @@ def prepare_events(
 
 def prepare_file(path: Path, options: dict, gazetteer: Gazetteer | None = None) -> tuple[pd.DataFrame, LoadResult, list[str]]:
     """One file loaded, joined and checked against its countries: (joined events, result, join notes)."""
-    options = {k: v for k, v in options.items() if k != "fmt"} | {"fmt": options.get("fmt", "auto")}
     result = load_events(path, gazetteer=gazetteer or Gazetteer.on_demand(), **options)
     joined, notes = join_admin1(result.events)
     mismatched = country_warnings(joined)
