@@ -189,32 +189,37 @@ def record_lines(path: Path, encoding: str, records: int) -> np.ndarray | None:
     the count differs from `records` (or the encoding is not byte-compatible
     with ASCII, so the bytes cannot be scanned).
 
-    Chunked numpy over the bytes: a line break is a record's end when an even
-    number of quote characters precede it."""
+    Lines end at "\n", "\r\n" or a lone "\r" (universal newlines, as
+    Python's csv module counts them).  Chunked numpy over the bytes: a line
+    break ends a record when an even number of quote characters precede it."""
     if codecs.lookup(encoding).name.startswith(("utf-16", "utf-32")):
         return None
-    ends, ends_line, blank = [], [], []
-    quotes_before = newlines_before = 0
+    ends_line, blank = [], []
+    quotes_before = breaks_before = 0
     previous_end, previous_byte = -1, b""
     offset = 0
     with open(path, "rb") as handle:
         while chunk := handle.read(CHUNK):
+            while chunk.endswith(b"\r"):  # is it "\r\n"? the next byte says
+                more = handle.read(1)
+                if not more:
+                    break
+                chunk += more
             data = np.frombuffer(chunk, dtype=np.uint8)
             quotes = np.flatnonzero(data == 34)
-            newlines = np.flatnonzero(data == 10)
-            parity = (quotes_before + np.searchsorted(quotes, newlines)) % 2
-            term = newlines[parity == 0]
+            following = np.append(data[1:], np.uint8(0))
+            breaks = np.flatnonzero((data == 10) | ((data == 13) & (following != 10)))
+            parity = (quotes_before + np.searchsorted(quotes, breaks)) % 2
+            term = breaks[parity == 0]
             if len(term):
-                line_of = newlines_before + np.searchsorted(newlines, term) + 1
                 starts = np.concatenate([[previous_end - offset], term[:-1]]) + 1
                 length = term - starts
                 before = np.where(term > 0, data[np.maximum(term - 1, 0)], ord(previous_byte or b"\0"))
-                blank.append((length == 0) | ((length == 1) & (before == 13)))
-                ends.append(term + offset)
-                ends_line.append(line_of)
+                blank.append((length == 0) | ((length == 1) & (before == 13) & (data[term] == 10)))
+                ends_line.append(breaks_before + np.searchsorted(breaks, term) + 1)
                 previous_end = int(term[-1] + offset)
             quotes_before += len(quotes)
-            newlines_before += len(newlines)
+            breaks_before += len(breaks)
             previous_byte = chunk[-1:]
             offset += len(chunk)
     ends_line = np.concatenate(ends_line) if ends_line else np.zeros(0, dtype=np.int64)
@@ -222,42 +227,19 @@ def record_lines(path: Path, encoding: str, records: int) -> np.ndarray | None:
     # Record k (0 = header) starts on the line after terminator k-1's line.
     starts = np.concatenate([[1], ends_line + 1])
     is_blank = np.concatenate([blank, [offset - 1 <= previous_end]])  # the tail after the last break
-    if len(is_blank) and previous_byte == b"\r" and offset - previous_end == 2:
-        is_blank[-1] = True
     lines = starts[1:][~is_blank[1:]]
     return lines.astype(np.int64) if len(lines) == records else None
-
-
-class _CountingLines:
-    """The file's lines for csv.reader, counting the "\n" read so far: line
-    numbers are "\n"-lines, as the byte scan counts them (a lone "\r" ends a
-    record, as pyarrow and the csv module agree, but not a line)."""
-
-    def __init__(self, handle):
-        self.handle, self.newlines = handle, 0
-
-    def __iter__(self):
-        return self
-
-    def __next__(self) -> str:
-        line = next(self.handle)
-        self.newlines += line.count("\n")
-        return line
 
 
 def _read_csv_strings_slowly(path: Path, encoding: str, header: list[str]) -> RawTable:
     rows, malformed = [], []
     try:
         with open(path, "r", encoding=_text_encoding(encoding), newline="") as handle:
-            lines = _CountingLines(handle)
-            reader = csv.reader(lines)
+            reader = csv.reader(handle)
             next(reader)
-            while True:
-                line = lines.newlines + 1
-                try:
-                    fields = next(reader)
-                except StopIteration:
-                    break
+            start = reader.line_num + 1
+            for fields in reader:
+                line, start = start, reader.line_num + 1
                 if not fields:  # a blank line is not a record
                     continue
                 if len(fields) == len(header):

@@ -6,6 +6,7 @@ sample: reprojecting it would put every event somewhere else without a word.
 """
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +21,11 @@ def read_geo(path: Path, container: str) -> RawTable:
 
     names = {"geojson": "GeoJSON", "geoparquet": "GeoParquet", "gpkg": "GeoPackage"}
     try:
-        frame = gpd.read_parquet(path) if container == "geoparquet" else gpd.read_file(path, engine="pyogrio")
+        # GDAL's and GeoPandas' own warnings (a point with no coordinates, a
+        # property that is not JSON) are about rows the checks below report.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            frame = gpd.read_parquet(path) if container == "geoparquet" else gpd.read_file(path, engine="pyogrio")
     except Exception as error:  # pyogrio/pyarrow raise many kinds; the user needs one line
         text = (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
         raise LoadError(f"{path.name}: not a readable {names[container]} file ({text}).") from None
