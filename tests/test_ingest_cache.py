@@ -176,3 +176,17 @@ def test_the_cli_serves_uncached_and_prints_the_notice(tmp_path, events_file):
     assert "Traceback" not in done.stderr
     assert done.stderr.count("served uncached") == 1
     assert [line.split(",")[0] for line in done.stdout.splitlines()[1:]] == ["A1", "A2"]
+
+
+def test_a_home_folder_that_cannot_hold_a_cache_serves_uncached(tmp_path, events_file):
+    not_a_home = tmp_path / "home-is-a-file"
+    not_a_home.write_text("x")
+    env = {k: v for k, v in os.environ.items() if k != "DASHBOARD_CACHE_DIR"} | {"HOME": str(not_a_home)}
+    done = subprocess.run(
+        [sys.executable, "-m", "dashboard", "events", "--data", str(events_file)],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    assert done.stderr.count("served uncached") == 1
+    assert [line.split(",")[0] for line in done.stdout.splitlines()[1:]] == ["A1", "A2"]
