@@ -51,10 +51,10 @@ def validate(frame: pd.DataFrame, *, known_types_only: bool, gazetteer=None, typ
     for column, words in PRECISION_WORDS.items():
         text = frame[column].str.lower().str.replace(r"\.0$", "", regex=True)
         mapped = text.map(words)
-        unknown = warns.add((text != "") & mapped.isna(), column, f"unknown {column.replace('_', ' ')}, read as "
-                            f"{'day' if column == 'date_precision' else 'town'} (use {', '.join(dict.fromkeys(words.values()))})")
-        del unknown
-        frame[column] = mapped.fillna("day" if column == "date_precision" else "town")
+        default = "day" if column == "date_precision" else "town"
+        warns.add((text != "") & mapped.isna(), column,
+                  f"unknown {column.replace('_', ' ')}, read as {default} (use {', '.join(dict.fromkeys(words.values()))})")
+        frame[column] = mapped.fillna(default)
     fatalities = _fatalities(frame, warns)
     _check_links(frame, warns)
     _check_actor_codes(frame, warns)
