@@ -32,14 +32,22 @@ def _output_problem(path) -> str | None:
     return None
 
 
+# The parts of a reason that are the row's own (values, row numbers, derived ids).
+ROW_OWN = [
+    (r"'[^']*'", "'…'"), (r"(first on row )\d+", r"\1N"), (r"(loaded as )\S+", r"\1…"),
+    (r"(read as https://)\S*", r"\1…"), (r"(kept as a note): .*", r"\1"), (r"(placed by the gazetteer at ).*", r"\1…"),
+    (r"(left empty): .*", r"\1"), (r"\d+\.\d km", "N km"),
+]
+
+
 def reason_kind(column: str, reason: str) -> str:
     """A reason without the row's own values, so rows group by what is wrong:
     "unknown event type 'Shelling' (...)" and "... 'Drone' (...)" are one kind."""
     import re
 
-    kind = re.sub(r"'[^']*'|\"[^\"]*\"", "'…'", reason)
-    kind = re.sub(r"\d+(?:\.\d+)?", "N", kind)
-    kind = kind.split(": ", 1)[0] if "kept as a note" in kind or "left empty:" in kind else kind
+    kind = reason
+    for pattern, replacement in ROW_OWN:
+        kind = re.sub(pattern, replacement, kind)
     return f"{column}: {kind}" if column else kind
 
 

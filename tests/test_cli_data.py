@@ -317,3 +317,25 @@ def test_events_with_an_unreadable_control_layer_is_a_clear_error(cache_dir, tmp
     result = run(cache_dir, "events", "--territory", str(tmp_path / "missing"))
     assert result.returncode == 2
     assert result.stderr.startswith("error: ") and "Traceback" not in result.stderr
+
+
+def test_validate_prints_totals_per_reason_first_then_the_first_rows_of_each(cache_dir, tmp_path):
+    rows = []
+    good = bundled_rows()[0]
+    for i in range(8):
+        rows.append(good | {"event_id": f"T{i}", "event_type": f"Custom {i}"})  # 8 unknown types
+    rows.append(good | {"event_id": "D1", "event_date": "never"})
+    rows.append(good | {"event_id": "L1", "source_url": "Access can be requested"})
+    path = write_native(tmp_path / "many.csv", rows)
+    done = run(cache_dir, "validate", path)
+    assert done.returncode == 1
+    lines = done.stdout.splitlines()
+    assert lines[0].endswith("many.csv: 10 rows read, 1 loaded, 9 rejected; 1 warning")
+    totals = lines.index("rejected rows by reason:")
+    assert lines[totals + 1].split(None, 1) == ["8", "event_type: unknown event type '…' (ACLED types: Battles, Explosions/Remote violence, "
+                                                      "Violence against civilians, Protests, Riots, Strategic developments)"]
+    assert lines[totals + 2].split(None, 1)[0] == "1" and "event_date: not a date" in lines[totals + 2]
+    shown = [line for line in lines if line.startswith("  row ") and "event_type" in line]
+    assert len(shown) == 5 and "  ... and 3 more" in lines  # the first five of a reason, then a count
+    assert "warnings by reason:" in lines and "        1  source_url: not a link, kept as a note" in lines
+    assert lines.index("rejected rows by reason:") < lines.index(shown[0])
