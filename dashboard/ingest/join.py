@@ -181,7 +181,10 @@ def country_warnings(joined: pd.DataFrame) -> pd.DataFrame:
     from .gazetteer import country_code_for
 
     stated = joined["country"].astype(str).str.strip() if "country" in joined else pd.Series("", index=joined.index)
-    codes = {name: country_code_for(name) or "" for name in stated.unique() if name}
+    given = (stated != "").to_numpy()
+    if not given.any():  # no country stated: nothing to disagree with
+        return pd.DataFrame({"row": pd.Series([], dtype="int64"), "column": [], "reason": [], "value": []})
+    codes = {name: country_code_for(name) or "" for name in stated[given].unique()}
     stated_code = stated.map(codes).fillna("")
     found = joined["country_code"]
     # Crimea and Sevastopol are Ukraine's in the boundaries: "Russia" there is the de facto claim, not a typo.
