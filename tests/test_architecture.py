@@ -12,7 +12,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "dashboard"
 
 # Lower layers never import higher ones.  Packages of one layer do not import each other.
 LAYERS = {
-    "config": 0, "schema": 0, "view": 0, "boundaries": 0,
+    "config": 0, "schema": 0, "view": 0, "boundaries": 0, "basemap": 0,
     "ingest": 1, "territory": 1,
     "store": 2,
     "render": 3,

@@ -8,14 +8,13 @@ package (what a view shows).  For gunicorn see dashboard/wsgi.py.
 from __future__ import annotations
 
 import dash
-from flask import abort, send_file
-
 from .. import config
-from ..boundaries import BOUNDARY_PATHS
 from ..store.dataset import Dataset
+from .basemap_routes import register_basemap_routes
 from .callbacks import register_page_helpers, register_saved_view_callbacks, register_view_callbacks
 from .export_control import register_export_callbacks
 from .layout import build_layout
+from .legend import register_legend_callbacks
 
 
 def create_app(data: Dataset) -> dash.Dash:
@@ -29,15 +28,10 @@ def create_app(data: Dataset) -> dash.Dash:
     app.layout = build_layout(data)
     app.dashboard_data = data
 
-    @app.server.route("/geo/<name>.geojson")
-    def geo_file(name):
-        path = BOUNDARY_PATHS.get(name)
-        if path is None:
-            abort(404)
-        return send_file(path, mimetype="application/geo+json", max_age=3600)
-
+    register_basemap_routes(app.server, data.basemap)
     register_view_callbacks(app, data)
     register_saved_view_callbacks(app, data)
     register_export_callbacks(app, data)
     register_page_helpers(app)
+    register_legend_callbacks(app, data)
     return app

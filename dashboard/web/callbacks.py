@@ -23,6 +23,7 @@ from ..store.saved_views import FileSavedViews, SavedViewsError
 from ..view import fit_view_to_data, view_from_query, view_to_query
 from .controller import SLIDE_TRIGGERS, map_centre, next_view
 from .controls import CONTROLS, controls_from_view
+from .map_clicks import country_level_detail, detail_for_click
 from .outputs import render_outputs
 from .panels import detail_panel, load_notices
 
@@ -111,6 +112,7 @@ def register_view_callbacks(app: dash.Dash, data: Dataset) -> None:
     @app.callback(
         output={
             "map": Output("map", "figure"),
+            "legend": Output("map-legend-body", "children"),
             "timeline": Output("timeline", "figure"),
             "count": Output("count", "children"),
             "summary": Output("summary", "children"),
@@ -153,18 +155,21 @@ def register_view_callbacks(app: dash.Dash, data: Dataset) -> None:
             selection["map"] = _ids([c[0] for c in custom if isinstance(c, list) and c]) or None
         return selection
 
-    @app.callback(Output("detail", "children"), Input("map", "clickData"), Input("table", "selectedRows"), State("mode", "value"))
-    def show_detail(map_click, selected_rows, mode):
+    @app.callback(Output("detail", "children"), Input("map", "clickData"), Input("table", "selectedRows"), State("mode", "value"), State("view", "data"))
+    def show_detail(map_click, selected_rows, mode, query):
+        if ctx.triggered_id == "map":  # an event's record, or the list behind a cluster, stack or region (map_clicks.py)
+            shown = detail_for_click(data, current_view(data, query), map_click) if mode == "points" else None
+            return shown if shown is not None else no_update
         event_id = None
-        if ctx.triggered_id == "map" and isinstance(map_click, dict) and mode == "points":
-            points = map_click.get("points") or [{}]
-            custom = points[0].get("customdata") if isinstance(points, list) and isinstance(points[0], dict) else None
-            event_id = custom[0] if isinstance(custom, list) and custom else None
-        elif ctx.triggered_id == "table" and isinstance(selected_rows, list) and selected_rows and isinstance(selected_rows[-1], dict):
+        if ctx.triggered_id == "table" and isinstance(selected_rows, list) and selected_rows and isinstance(selected_rows[-1], dict):
             event_id = selected_rows[-1].get("event_id")
         if not isinstance(event_id, str):
             return no_update
         return detail_panel(store.record(event_id))
+
+    @app.callback(Output("detail", "children", allow_duplicate=True), Input("legend-country-level", "n_clicks"), State("view", "data"), prevent_initial_call=True)
+    def list_country_level(clicks, query):
+        return country_level_detail(data, current_view(data, query)) if clicks else no_update
 
     @app.callback(Output("download", "data"), Input("download-button", "n_clicks"), State("view", "data"), prevent_initial_call=True)
     def download_csv(_, query):

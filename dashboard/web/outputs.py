@@ -6,6 +6,7 @@ from dash import html
 from ..render.describe import describe_view
 from ..render.map import map_figure
 from ..render.territory import territory_for_view
+from .legend_outputs import map_legend
 from ..render.timeline import timeline_figure
 from ..schema import type_colour
 from ..store.dataset import Dataset
@@ -21,6 +22,7 @@ def render_outputs(data: Dataset, view: ViewState, selected_ids=(), map_selectio
     store = data.store
     count = store.count(view)
     territory_layers, territory_label, territory_sentence = territory_for_view(data, view)
+    marks, legend = map_legend(data, view, territory_layers)
     figure = map_figure(
         view,
         store,
@@ -29,6 +31,7 @@ def render_outputs(data: Dataset, view: ViewState, selected_ids=(), map_selectio
         basemap=data.basemap,
         selected_ids=tuple(selected_ids),
         scale=PRESENT_MAP_SCALE if view.present else 1.0,
+        marks=marks,
     )
     timeline = timeline_figure(view, store, scale=PRESENT_TIMELINE_SCALE if view.present else 1.0)
     type_counts = store.counts_by_type(view.replace(types=None, sub_types=None))
@@ -44,12 +47,13 @@ def render_outputs(data: Dataset, view: ViewState, selected_ids=(), map_selectio
         )
     return {
         "map": figure,
+        "legend": legend,
         "timeline": timeline,
         "count": f"{count:,} of {store.total:,} events",
         "summary": describe_view(view, store, count),
         "type_options": [
             {
-                "label": html.Span([html.Span(className="swatch", style={"background": type_colour(t, store.custom_types)}), f"{t} ({type_counts.get(t, 0):,})"]),
+                "label": html.Span([html.Span(className="swatch", style={"background": type_colour(t, store.custom_types, store.bounds.types)}), f"{t} ({type_counts.get(t, 0):,})"]),
                 "value": t,
             }
             for t in store.bounds.types
