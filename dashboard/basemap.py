@@ -5,7 +5,7 @@ Everything a map figure may name lives on the app's own origin:
     /geo/basemap/<file>.geojson           display layers built by data/geo/build_basemap.py
     /geo/basemap/detail/<S>_<W>.geojson   5-degree cells of fine land, borders and admin-1 lines
     /geo/basemap/admin1/<CC>.geojson      a country's admin-1 lines and names
-    /geo/basemap/places/<CC>.geojson      a country's towns
+    /geo/basemap/places/<CC>.geojson      a country's towns (towns/<CC>.geojson: the small ones)
     /geo/countries.geojson, /geo/admin1.geojson, /geo/admin1/<CC>.geojson   the boundary files
     /glyphs/<fontstack>/<first>-<last>.pbf   label glyphs built by data/geo/build_glyphs.py
     /tiles/{z}/{x}/{y}.<ext>              tiles of a user's local .pmtiles file (served, not bundled)
@@ -54,7 +54,7 @@ def cell_url(name: str) -> str:
 
 
 def country_urls(kind: str, country: str) -> str | None:
-    """The admin-1 ("admin1") or towns ("places") file of a country, if one was built."""
+    """A country's admin-1 ("admin1"), cities and towns ("places") or small towns ("towns") file, if one was built."""
     return f"{BASEMAP_URL}{kind}/{country}.geojson" if country in basemap_index().get(kind, {}) else None
 
 
@@ -212,7 +212,7 @@ def pmtiles_info(path: str) -> dict:
     layers = [layer.get("id") for layer in metadata.get("vector_layers", []) if isinstance(layer, dict) and layer.get("id")]
     bounds = [header.get(k, 0) / 1e7 for k in ("min_lon_e7", "min_lat_e7", "max_lon_e7", "max_lat_e7")]
     return {"type": kind, "minzoom": header.get("min_zoom", 0), "maxzoom": header.get("max_zoom", 14),
-            "bounds": bounds, "vector_layers": layers, "compression": int(header.get("tile_compression", 1))}
+            "bounds": bounds, "vector_layers": layers, "compression": _enum_value(header.get("tile_compression", 1))}
 
 
 def pmtiles_tile(path: str, z: int, x: int, y: int) -> bytes | None:
@@ -225,3 +225,7 @@ def pmtiles_tile(path: str, z: int, x: int, y: int) -> bytes | None:
 
 def is_local_pmtiles(basemap: str | None) -> bool:
     return bool(basemap) and str(basemap).lower().endswith(".pmtiles") and "://" not in str(basemap) and Path(basemap).is_file()
+
+
+def _enum_value(value) -> int:
+    return int(getattr(value, "value", value))

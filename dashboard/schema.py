@@ -105,7 +105,7 @@ TYPE_COLOURS = {
 }
 EXTRA_COLOURS = ["#332288", "#882255", "#999933", "#F0E442", "#6F4E37", "#000000"]  # indigo, wine, olive, yellow, brown, black
 PALETTE = list(TYPE_COLOURS.values()) + EXTRA_COLOURS
-OTHER_COLOUR = "#A0A0A0"  # types beyond the palette: "Other types" in every legend
+OTHER_COLOUR = "#C8C8C8"  # types beyond the palette: "Other types" in every legend
 OTHER_LABEL = "Other types"
 
 

@@ -18,13 +18,14 @@ from .style import THEMES
 
 DETAIL_ZOOM = 5.5  # fine land, borders and admin-1 lines from here on
 COUNTRIES_IN_VIEW_ZOOM = 5.5  # admin-1 names and towns of every country in view from here on
-PLACE_BANDS = range(2, 11)  # the `z` of a place: the zoom its name appears at
+PLACE_BANDS = range(2, 11)
+FINE_TOWNS_ZOOM = 7  # the small towns' files (named from zoom 8) are loaded from here on  # the `z` of a place: the zoom its name appears at
 DATA_ANCHOR = "data-below"  # data layers (the control layer) are inserted beneath this layer
 
 BASEMAP_COLOURS = {
     "light": {
         "coast": "#9fbdd3", "river": "#9cc0da", "region_line": "#b4b0a8", "border": "#7d7870",
-        "place": "#1f1f1f", "town": "#3a3a3a", "region": "#6e6a62", "country": "#4a4a4a", "sea": "#4f7fa3",
+        "place": "#1f1f1f", "town": "#3a3a3a", "region": "#6e6a62", "country": "#4a4a4a", "sea": "#3d6b8f",
         "halo": "#ffffff",
     },
     "dark": {
@@ -113,11 +114,11 @@ def basemap_style(
     for cell in cells:
         layers.append({**_line(f"detail-borders-{cell}", f"cell-{cell}", colours["border"], 1.4 * scale, ["==", ["get", "kind"], "border"]),
                        "minzoom": DETAIL_ZOOM})
-    layers += _label_layers(sources, admin_sources, chosen, colours, scale)
+    layers += _label_layers(sources, admin_sources, chosen, colours, scale, zoom)
     return {"version": 8, "name": f"dashboard-{theme}", "glyphs": files.GLYPHS_URL, "sources": sources, "layers": layers}
 
 
-def _label_layers(sources: dict, admin_sources: list[str], countries, colours: dict, scale: float) -> list[dict]:
+def _label_layers(sources: dict, admin_sources: list[str], countries, colours: dict, scale: float, zoom: float) -> list[dict]:
     """Names, lowest priority first (MapLibre places the top layer's labels first)."""
     layers = [
         _symbol("label-rivers", "water", ["all", ["==", ["get", "kind"], "river"], ["has", "name"]], colours["sea"], colours["halo"], 11 * scale,
@@ -130,11 +131,19 @@ def _label_layers(sources: dict, admin_sources: list[str], countries, colours: d
             f"label-{source}", source, ["==", ["get", "kind"], "label"], colours["region"], colours["halo"], 11.5 * scale, minzoom=4.5,
             extra_layout={"symbol-sort-key": ["get", "z"], "text-max-width": 8, "text-letter-spacing": 0.04},
         ))
-    town_sources = [("labels", "world")] + [
-        (f"places-{code}", code) for code in sorted(countries) if files.country_urls("places", code)
-    ]
-    for name, code in town_sources[1:]:
-        sources[name] = {"type": "geojson", "data": files.country_urls("places", code)}
+    town_sources = [("labels", "world")]
+    for kind in ("places", "towns") if zoom >= FINE_TOWNS_ZOOM else ("places",):
+        for code in sorted(countries):
+            url = files.country_urls(kind, code)
+            if url:
+                sources[f"{kind}-{code}"] = {"type": "geojson", "data": url}
+                town_sources.append((f"{kind}-{code}", code))
+    for band in PLACE_BANDS:  # a dot at each named place (beneath every name)
+        for source, _ in town_sources:
+            condition = ["all", ["==", ["get", "kind"], "place"], ["==", ["get", "z"], band]]
+            layers.append({"id": f"place-dots-{band}-{source}", "type": "circle", "source": source, "filter": condition, "minzoom": band,
+                           "paint": {"circle-radius": (3.2 if band <= 4 else 2.4) * scale, "circle-color": colours["town"],
+                                     "circle-stroke-color": colours["halo"], "circle-stroke-width": 1}})
     for band in reversed(PLACE_BANDS):
         for source, _ in town_sources:
             condition = ["all", ["==", ["get", "kind"], "place"], ["==", ["get", "z"], band]]
@@ -142,7 +151,9 @@ def _label_layers(sources: dict, admin_sources: list[str], countries, colours: d
             layers.append(_symbol(
                 f"places-{band}-{source}", source, condition, colours["place"] if big else colours["town"], colours["halo"],
                 (14 if big else 12.5 if band <= 6 else 11.5) * scale, minzoom=band, font=files.FONT_BOLD if big else files.FONT_REGULAR,
-                extra_layout={"symbol-sort-key": ["-", 0, ["coalesce", ["get", "pop"], 0]], "text-max-width": 8},
+                # Beside its dot, on whichever side is free (an event mark's count may sit on the place itself).
+                extra_layout={"symbol-sort-key": ["-", 0, ["coalesce", ["get", "pop"], 0]], "text-max-width": 8,
+                              "text-variable-anchor": ["left", "right", "top", "bottom"], "text-radial-offset": 0.55, "text-justify": "auto"},
             ))
     layers.append(_symbol(
         "label-countries", "labels", ["==", ["get", "kind"], "country"], colours["country"], colours["halo"],

