@@ -212,7 +212,7 @@ def test_every_store_answers_like_the_reference(synthetic, view):
 def test_every_figure_renders_from_the_store(store, mode):
     view = ViewState(mode=mode, types=("Battles", "Explosions/Remote violence"))
     figure = map_figure(view, store)
-    assert figure.layout.map.style == "white-bg" and len(figure.data) >= 1
+    assert figure.layout.map.style["version"] == 8 and len(figure.data) >= 1
     timeline = timeline_figure(view, store)
     assert sum(sum(np.asarray(t.y)) for t in timeline.data) == 7
     assert describe_view(view, store, store.count(view)).startswith("7 of 12 events")

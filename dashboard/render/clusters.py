@@ -38,7 +38,7 @@ COARSE = ("region", "country")
 def cell_deg_for_zoom(zoom: float, mark_px: int = CLUSTER_PX) -> float:
     """The grid cell, in degrees, that spans about `mark_px` pixels at `zoom` (a power of two, so zooms share cells)."""
     degrees = mark_px * 360 / (512 * 2 ** max(zoom, 0))
-    return float(2.0 ** math.ceil(math.log2(min(max(degrees, 1e-4), 45.0))))
+    return float(2.0 ** round(math.log2(min(max(degrees, 1e-4), 45.0))))
 
 
 def cell_key(lat, lon, size: float) -> np.ndarray:
