@@ -308,7 +308,9 @@ def build_export_figure(
 
     headline = title.strip() if title and title.strip() else summary
     subtitle = [summary] if headline != summary else []
-    sources = [f"Events: {data.label}", ATTRIBUTION]
+    from ..basemap import ATTRIBUTION as BASEMAP_ATTRIBUTION  # GeoNames' CC BY asks for credit wherever its names show
+
+    sources = [f"Events: {data.label}", ATTRIBUTION, BASEMAP_ATTRIBUTION]
     if territory:
         subtitle.append(territory_sentence)
         layer = data.territory

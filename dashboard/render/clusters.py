@@ -140,8 +140,10 @@ def compute_marks(view: ViewState, store: EventStore, zoom: float) -> Marks:
             lambda g: g["latitude"].round(4).nunique() == 1 and g["longitude"].round(4).nunique() == 1, include_groups=False
         )
         marks["same_place"] = marks["cell"].map(same_place).fillna(False).astype(bool)
+        marks["ids"] = marks["cell"].map(precise.groupby("cell")["event_id"].agg(",".join)).fillna("")
     else:
         marks["same_place"] = False
+        marks["ids"] = ""  # beyond the detail cap the ids stay on the server; a click lists them
     regions = _region_circles(coarse[coarse["geo_precision"] == "region"], order)
     country = coarse[coarse["geo_precision"] == "country"]
     country_breakdown = country["event_type"].value_counts().to_dict()
@@ -152,7 +154,7 @@ def compute_marks(view: ViewState, store: EventStore, zoom: float) -> Marks:
 def _region_circles(region_events: pd.DataFrame, order: list[str]) -> pd.DataFrame:
     columns = ["admin1_code", "admin1_name", "latitude", "longitude", "radius_km", "count", "event_type", "breakdown"]
     if region_events.empty:
-        return pd.DataFrame(columns=columns)
+        return pd.DataFrame(columns=columns + ["ids"])
     counted = region_events.assign(count=1).groupby(["admin1_code", "event_type"], as_index=False)["count"].sum()
     summary = _breakdown(counted, "admin1_code", order).reset_index()
     shapes = region_shapes(tuple(sorted(summary["admin1_code"])))
@@ -164,6 +166,8 @@ def _region_circles(region_events: pd.DataFrame, order: list[str]) -> pd.DataFra
         out[axis] = out[axis].fillna(out["admin1_code"].map(fallback[axis]))
     out["radius_km"] = out["radius_km"].fillna(50.0)
     out["admin1_name"] = out["admin1_code"].map(names).fillna(out["admin1_code"])
+    out["ids"] = out["admin1_code"].map(region_events.groupby("admin1_code")["event_id"].agg(",".join)).fillna("")
+    columns.append("ids")
     return out[columns].sort_values("count", ascending=False, ignore_index=True)
 
 

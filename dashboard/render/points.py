@@ -3,10 +3,11 @@
 `clusters.compute_marks` decides what is drawn; this turns it into
 scattermap traces.  Marks are one trace ordered by count (the largest
 beneath), never by type, so no colour hides another.  Every mark carries
-customdata [key, kind, latitude, longitude, count, cell degrees]: key is the
+customdata [key, kind, latitude, longitude, count, cell degrees, ids]: key is the
 event id of a single event (the record panel opens it) or "cell:..." /
 "region:<code>" for a mark that stands for several (web/map_clicks.py lists
-them or zooms in).
+them or zooms in); ids are the mark's event ids, comma-joined, while the
+view has few enough events for hover details (a box selection reads them).
 """
 from __future__ import annotations
 
@@ -55,7 +56,7 @@ def add_point_traces(figure, marks: Marks, store, theme: str, zoom: float, scale
         ]
         custom = np.column_stack([
             ["region:" + c for c in regions["admin1_code"]], ["region"] * len(regions),
-            regions["latitude"].round(4), regions["longitude"].round(4), regions["count"], [0] * len(regions),
+            regions["latitude"].round(4), regions["longitude"].round(4), regions["count"], [0] * len(regions), regions["ids"],
         ]).astype(str)
         figure.add_trace(dict(
             type="scattermap", lat=regions["latitude"].round(4), lon=regions["longitude"].round(4), mode="markers",
@@ -87,7 +88,7 @@ def add_point_traces(figure, marks: Marks, store, theme: str, zoom: float, scale
             hover.append(cluster_hover(int(count), breakdown, bool(same)) if count > 1 else f"<b>1 event</b><br>{hover_text(breakdown)}<br><i>Click for its record.</i>")
             keys.append(f"cell:{cell}")
     kinds = np.where(frame["count"] > 1, np.where(frame["same_place"], "stack", "cluster"), "event")
-    custom = np.column_stack([keys, kinds, lat, lon, frame["count"], [marks.cell_deg] * len(frame)]).astype(str)
+    custom = np.column_stack([keys, kinds, lat, lon, frame["count"], [marks.cell_deg] * len(frame), frame["ids"]]).astype(str)
     figure.add_trace(dict(
         type="scattermap", lat=lat, lon=lon, mode="markers", marker={"size": np.round(sizes, 1), "color": colours, "opacity": 1.0},
         customdata=custom, hovertext=hover, hovertemplate="%{hovertext}<extra></extra>", name="events", showlegend=False,

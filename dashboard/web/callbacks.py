@@ -152,7 +152,9 @@ def register_view_callbacks(app: dash.Dash, data: Dataset) -> None:
         else:
             points = (map_selection or {}).get("points") if isinstance(map_selection, dict) else None
             custom = [p.get("customdata") for p in points or [] if isinstance(p, dict)]
-            selection["map"] = _ids([c[0] for c in custom if isinstance(c, list) and c]) or None
+            # A mark stands for the events whose ids it carries (render/points.py), or for its own id.
+            selection["map"] = _ids([i for c in custom if isinstance(c, list) and c
+                                     for i in (c[6].split(",") if len(c) > 6 and isinstance(c[6], str) and c[6] else [c[0]])]) or None
         return selection
 
     @app.callback(Output("detail", "children"), Input("map", "clickData"), Input("table", "selectedRows"), State("mode", "value"), State("view", "data"))
