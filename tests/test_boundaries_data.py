@@ -18,7 +18,7 @@ from dashboard.boundaries import (
     ADMIN1_DIR, ADMIN1_INDEX_PATH, GEO_DIR, admin1_path_for, admin1_url_for, boundary_path_for_url,
     load_admin1, load_countries,
 )
-from dashboard.gazetteer import Gazetteer
+from dashboard.ingest.gazetteer import Gazetteer
 
 EQUAL_AREA = 6933
 AREA_TOLERANCE_PCT = 3.0

@@ -122,3 +122,10 @@ def test_the_first_view_holds_the_control_layer_as_well_as_the_events(bundled):
     assert lat < plain_lat and zoom <= plain_zoom  # moved south and out to take Crimea in
     half_height_deg = 560 / 2 * 360 / (512 * 2**zoom)  # generous: Mercator stretches degrees north of the equator
     assert lat - half_height_deg < 44.4
+
+
+def test_no_matching_event_draws_no_mark(bundled):
+    for view in (ViewState(types=()), ViewState(text="no such words anywhere")):
+        marks = compute_marks(view, bundled, 6)
+        assert counted(marks) == 0 and marks.marks.empty
+        assert map_figure(view, bundled).layout.annotations[0].text == "No events match these filters."

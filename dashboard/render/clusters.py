@@ -89,6 +89,9 @@ def region_shapes(codes: tuple[str, ...]) -> pd.DataFrame:
 
 def _breakdown(frame: pd.DataFrame, key: str, order: list[str]) -> pd.DataFrame:
     """Per key: total, the most frequent type (ties: the first in the data's order) and "type n · type n" text."""
+    if frame.empty:  # no matching event: no marks (and pandas' apply on nothing returns a frame)
+        return pd.DataFrame({"count": pd.Series(dtype=int), "event_type": pd.Series(dtype=object), "breakdown": pd.Series(dtype=object)},
+                            index=pd.Index([], name=key, dtype=object))
     rank = {t: i for i, t in enumerate(order)}
     frame = frame.assign(_rank=frame["event_type"].map(rank).fillna(len(rank)))
     frame = frame.sort_values([key, "count", "_rank"], ascending=[True, False, True])

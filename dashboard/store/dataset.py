@@ -6,8 +6,6 @@ implementation); everything above the store takes a `Dataset`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
-
 from .contract import EventStore
 
 
@@ -17,7 +15,7 @@ class Dataset:
     label: str = ""  # the data's name for titles and source lines (file names, or a publisher)
     reports: list = field(default_factory=list)  # ingest.prepare.FileReport per input file
     territory: object | None = None  # territory.TerritoryLayer, when a control layer is loaded
-    views_path: Path | None = None  # where saved views are kept
+    views: object | None = None  # saved views: list(), save(name, query), delete(name), import_text(text) (saved_views.py)
     basemap: str | None = None  # optional tile URL ({z}/{x}/{y}) or style URL; None: fully offline
     notices: list[str] = field(default_factory=list)  # said once on the page (e.g. "serving uncached")
     change_cache: dict = field(default_factory=dict)  # territorial change per pair of snapshot dates

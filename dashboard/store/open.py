@@ -13,7 +13,7 @@ from ..ingest.prepare import prepare_events
 from ..territory import load_layer
 from .dataset import Dataset
 from .memory import InMemoryEventStore
-from .saved_views import views_file_for
+from .saved_views import FileSavedViews, views_file_for
 
 
 def open_dataset(data=None, territory=None, fmt="auto", mapping=None, encoding="utf-8", type_values=None, basemap=None) -> Dataset:
@@ -25,8 +25,8 @@ def open_dataset(data=None, territory=None, fmt="auto", mapping=None, encoding="
         layer = load_layer(territory)
         store.attach_territory(layer)
     label = ", ".join(Path(r.source).name for r in prepared.reports)
-    views_path = views_file_for([r.source for r in prepared.reports])
+    views = FileSavedViews(views_file_for([r.source for r in prepared.reports]))
     return Dataset(
-        store=store, label=label, reports=prepared.reports, territory=layer, views_path=views_path,
+        store=store, label=label, reports=prepared.reports, territory=layer, views=views,
         basemap=basemap, notices=list(getattr(prepared, "notices", [])),
     )

@@ -9,18 +9,16 @@ from __future__ import annotations
 
 import gzip
 
-from flask import Response, abort, request, send_file
+from flask import Response, abort, request
 
 from .. import basemap
 
 
-def register_basemap_routes(server, basemap_setting: str | None) -> None:
+def register_basemap_routes(server, basemap_setting: str | None, static_file) -> None:
+    """static_file(path or None, mimetype): app.py's sender of data files (gzip, ETag; 404 for None)."""
     @server.route("/geo/<path:name>")
     def geo_file(name):
-        path = basemap.path_for_url("/geo/" + name)
-        if path is None:
-            abort(404)
-        return send_file(path, mimetype="application/geo+json", max_age=86400)
+        return static_file(basemap.path_for_url("/geo/" + name), "application/geo+json")
 
     @server.route("/glyphs/<fontstack>/<glyph_range>.pbf")
     def glyphs(fontstack, glyph_range):
@@ -30,7 +28,7 @@ def register_basemap_routes(server, basemap_setting: str | None) -> None:
         path = basemap.glyph_path(fontstack, glyph_range)
         if path is None:
             return Response(basemap.empty_glyph_range(fontstack, glyph_range), mimetype="application/x-protobuf")
-        return send_file(path, mimetype="application/x-protobuf", max_age=86400)
+        return static_file(path, "application/x-protobuf")
 
     if not basemap.is_local_pmtiles(basemap_setting):
         return

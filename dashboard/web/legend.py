@@ -105,7 +105,8 @@ def register_legend_callbacks(app: dash.Dash, data) -> None:
     def toggle_type(clicks, ticked):
         """Tick or untick the clicked type in the filter (the checklist stays the one state)."""
         trigger = ctx.triggered_id
-        if not isinstance(trigger, dict) or not any(isinstance(c, int) and c > 0 for c in clicks or []):
+        clicks = clicks if isinstance(clicks, list) else []
+        if not isinstance(trigger, dict) or not any(isinstance(c, int) and not isinstance(c, bool) and c > 0 for c in clicks):
             return no_update
         return toggled(ticked, trigger.get("index"), data.store.bounds.types)
 
@@ -129,7 +130,7 @@ def register_legend_callbacks(app: dash.Dash, data) -> None:
 
 def toggled(ticked, event_type, all_types) -> list:
     """The checklist's value with `event_type` flipped, in the data's order (unknown types ignored)."""
-    ticked = [t for t in ticked or [] if isinstance(t, str)]
+    ticked = [t for t in ticked if isinstance(t, str)] if isinstance(ticked, list) else []
     if event_type not in all_types:
         return ticked
     chosen = set(ticked) ^ {event_type}

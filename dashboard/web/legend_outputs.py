@@ -1,10 +1,11 @@
 """The legend of one view, with the marks it describes (computed once for map and legend)."""
 from __future__ import annotations
 
-from ..render.clusters import compute_marks
+from ..render.basemap import basemap_style
+from ..render.clusters import cell_deg_for_zoom, compute_marks
 from ..render.legend import legend_entries
 from ..render.map import first_view
-from ..render.style import RAMPS
+from ..render.style import PAGE_MAP_SIZE, RAMPS
 from ..render.territory import territory_legend
 from ..store.dataset import Dataset
 from ..view import ViewState
@@ -28,3 +29,19 @@ def map_legend(data: Dataset, view: ViewState, territory_layers):
         date_precisions={p: precisions.get(p, 0) for p in ("day", "week", "month", "year")},
     )
     return marks, legend_children(legend, marks.country_level if marks is not None else 0)
+
+
+def follows_position(data: Dataset, before: ViewState, after: ViewState) -> bool:
+    """Whether a pan or zoom changes what the map draws: in points mode the marks of another zoom
+    (cells, region circles in km), in any mode the basemap files of the area now in view."""
+    if before.zoom is None or after.zoom is None:
+        return True
+    if after.mode == "points" and (cell_deg_for_zoom(before.zoom) != cell_deg_for_zoom(after.zoom) or abs(before.zoom - after.zoom) > 0.01):
+        return True
+
+    def sources(view):
+        style = basemap_style(view.theme, centre=(view.center_lat, view.center_lon), zoom=view.zoom, size_px=PAGE_MAP_SIZE,
+                              countries=data.store.bounds.countries)
+        return set(style["sources"])
+
+    return sources(before) != sources(after)
