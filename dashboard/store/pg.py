@@ -39,14 +39,14 @@ def reason(error: Exception) -> str:
     text = str(error).strip() or type(error).__name__
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     # libpq says 'connection to server at "127.0.0.1", port 1 failed: Connection refused ...'
-    for line in lines:
-        if "failed:" in line:
-            return line.split("failed:", 1)[1].strip().rstrip(".")
-    return lines[0].rstrip(".") if lines else type(error).__name__
+    first = lines[0] if lines else type(error).__name__
+    if "failed:" in first:
+        first = first.rsplit("failed:", 1)[1]
+    return re.sub(r"^\s*(FATAL|ERROR):\s*", "", first).strip().rstrip(".")
 
 
 def unavailable(url: str, error: Exception) -> StoreUnavailable:
-    return StoreUnavailable(f"The database at {safe_url(url)} is not answering ({reason(error)}).")
+    return StoreUnavailable(f"Cannot use the database at {safe_url(url)}: {reason(error)}.")
 
 
 def connect(url: str, **kwargs) -> psycopg.Connection:

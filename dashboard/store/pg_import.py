@@ -75,12 +75,17 @@ class ImportSummary:
         )
 
 
-def import_files(url: str, paths, fmt="auto", mapping=None, type_values=None, encoding="utf-8"):
-    """Read, validate and join the files as the app does, then load them: (reports, ImportSummary)."""
+def prepare_for_import(paths, fmt="auto", mapping=None, type_values=None, encoding="utf-8"):
+    """The files read, validated and joined as the app does (PreparedEvents: .events, .reports)."""
     from ..ingest.prepare import prepare_events
 
     # No on-disk cache: the database is where these events will be read from.
-    prepared = prepare_events(paths, fmt, mapping, type_values, encoding, cache_dir=None, use_cache=False)
+    return prepare_events(paths, fmt, mapping, type_values, encoding, cache_dir=None, use_cache=False)
+
+
+def import_files(url: str, paths, fmt="auto", mapping=None, type_values=None, encoding="utf-8"):
+    """prepare_for_import, then load_events: (reports, ImportSummary)."""
+    prepared = prepare_for_import(paths, fmt, mapping, type_values, encoding)
     return prepared.reports, load_events(url, prepared.events, prepared.reports)
 
 

@@ -18,6 +18,21 @@ from .export_control import register_export_callbacks
 from .layout import build_layout
 
 
+STORE_NOTICE = "The database is not answering; retrying every few seconds. The map and chart show the last answer."
+
+
+def store_trouble(error: Exception):
+    """Any callback whose store stopped answering: a notice in the count, the figures kept, and the page asks again.
+
+    Every other error is raised as before."""
+    if not isinstance(error, StoreUnavailable):
+        raise error
+    print(f"warning: {error}", file=sys.stderr, flush=True)
+    set_props("count", {"children": STORE_NOTICE})
+    set_props("store-retry", {"disabled": False})
+    return None  # no output changes: what the page shows stays
+
+
 def create_app(data: Dataset) -> dash.Dash:
     app = dash.Dash(
         __name__,
@@ -25,6 +40,7 @@ def create_app(data: Dataset) -> dash.Dash:
         title="Conflict events",
         serve_locally=True,  # every script from this server: the page works offline
         update_title=None,
+        on_error=store_trouble,
     )
     app.layout = build_layout(data)
     app.dashboard_data = data

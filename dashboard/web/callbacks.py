@@ -121,15 +121,17 @@ def register_view_callbacks(app: dash.Dash, data: Dataset) -> None:
             "table_note": Output("table-note", "children"),
             "root_class": Output("root", "className"),
             "territory": Output("territory-summary", "children"),
+            "retry_off": Output("store-retry", "disabled"),
         },
-        inputs={"query": Input("view", "data"), "selection": Input("selection", "data")},
+        inputs={"query": Input("view", "data"), "selection": Input("selection", "data"), "retry": Input("store-retry", "n_intervals")},
     )
-    def render_view(query, selection):
+    def render_view(query, selection, retry):
         view = current_view(data, query)
         selection = selection if isinstance(selection, dict) else {}
         out = render_outputs(data, view, _ids(selection.get("rows")), _ids(selection.get("map")) or None)
         out["source_line"] = source_line(data, view)
         out["root_class"] = f"root theme-{view.theme}" + (" present" if view.present else "")
+        out["retry_off"] = True  # answered: stop asking again
         return out
 
     # Selections reach the render through a store, set only when the user
