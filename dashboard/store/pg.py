@@ -20,7 +20,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 from .contract import StoreUnavailable
 
 CONNECT_TIMEOUT_S = 3  # a database that does not answer within this is "not answering"
-POOL_WAIT_S = 4  # how long a request waits for a connection before it says so
+POOL_WAIT_S = 3  # how long a request waits for a connection before it says so
 STATEMENT_TIMEOUT_MS = 60_000  # one query of the page; imports have none
 POOL_MAX = 4  # connections per process: one request at a time per gunicorn worker, a few for the dev server
 
@@ -100,7 +100,12 @@ class Database:
         try:
             with self.pool().connection() as conn:
                 yield conn
-        except (psycopg.OperationalError, PoolTimeout) as error:
+        except PoolTimeout:  # (an OperationalError too) the pool only says it waited; one direct try names the cause
+            self.check()
+            raise StoreUnavailable(
+                f"The database at {safe_url(self.url)} is busy: no connection was free within {POOL_WAIT_S} s."
+            ) from None
+        except psycopg.OperationalError as error:
             raise unavailable(self.url, error) from None
 
     def close(self) -> None:
