@@ -13,6 +13,7 @@ import contextlib
 import os
 import re
 import threading
+import time
 
 import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
@@ -22,6 +23,7 @@ from .contract import StoreUnavailable
 CONNECT_TIMEOUT_S = 3  # a database that does not answer within this is "not answering"
 POOL_WAIT_S = 3  # how long a request waits for a connection before it says so
 STATEMENT_TIMEOUT_MS = 60_000  # one query of the page; imports have none
+DOWN_FOR_S = 2.0  # after a failure, requests are told at once for this long rather than each waiting POOL_WAIT_S
 POOL_MAX = 4  # connections per process: one request at a time per gunicorn worker, a few for the dev server
 
 
@@ -65,6 +67,7 @@ class Database:
         self._pool: ConnectionPool | None = None
         self._pid = None
         self._lock = threading.Lock()
+        self._down: tuple[float, StoreUnavailable] | None = None  # (until, what was said)
 
     def check(self) -> None:
         """Connect once now: a database that is down, missing or refusing us is said at start."""
@@ -97,16 +100,28 @@ class Database:
     @contextlib.contextmanager
     def connection(self):
         """A pooled connection (autocommit); database failures become StoreUnavailable."""
+        down = self._down
+        if down and time.monotonic() < down[0]:
+            raise StoreUnavailable(str(down[1]))
         try:
             with self.pool().connection() as conn:
                 yield conn
         except PoolTimeout:  # (an OperationalError too) the pool only says it waited; one direct try names the cause
-            self.check()
+            try:
+                self.check()
+            except StoreUnavailable as failure:
+                self._remember(failure)
+                raise
             raise StoreUnavailable(
                 f"The database at {safe_url(self.url)} is busy: no connection was free within {POOL_WAIT_S} s."
             ) from None
         except psycopg.OperationalError as error:
-            raise unavailable(self.url, error) from None
+            raise self._remember(unavailable(self.url, error)) from None
+        self._down = None
+
+    def _remember(self, failure: StoreUnavailable) -> StoreUnavailable:
+        self._down = (time.monotonic() + DOWN_FOR_S, failure)
+        return failure
 
     def close(self) -> None:
         with self._lock:

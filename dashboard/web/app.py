@@ -7,16 +7,19 @@ package (what a view shows).  For gunicorn see dashboard/wsgi.py.
 """
 from __future__ import annotations
 
+import sys
+
 import dash
+from dash import set_props
 from flask import abort, send_file
 
 from .. import config
 from ..boundaries import BOUNDARY_PATHS, boundary_path_for_url
+from ..store.contract import StoreUnavailable
 from ..store.dataset import Dataset
 from .callbacks import register_page_helpers, register_saved_view_callbacks, register_view_callbacks
 from .export_control import register_export_callbacks
 from .layout import build_layout
-
 
 STORE_NOTICE = "The database is not answering; retrying every few seconds. The map and chart show the last answer."
 
