@@ -196,6 +196,10 @@ def test_a_database_lost_while_serving_is_a_notice_then_recovers(own_cluster, ca
             time.sleep(1)
         assert answer["response"]["count"]["children"] == "3 of 12 events"
         assert answer["response"]["store-retry"]["disabled"] is True
+        # The page's own retry (the interval firing) redraws from the controls and turns itself off.
+        controls = {f"{c['id']}.{c['property']}": c.get("value") for c in answer["response"].get("controls", [])}
+        retried = call(server.url, "map.figure", ["store-retry.n_intervals"], {"store-retry.n_intervals": 3, **controls})
+        assert retried["response"]["store-retry"]["disabled"] is True and "map" in retried["response"]
         assert save_view(server.url, "after", "type=Battles")["response"]["views-message"]["children"] == "Saved “after”."
     finally:
         server.stop()
