@@ -14,8 +14,8 @@ anywhere leaves the previous data as it was):
    event whose fields are all equal is left alone and ids stay stable.
    Events not in the files are kept.  Indexes are kept while upserting, so
    workers serving the old data are never blocked;
-3. when anything changed, the derived tables (event_counts, event_values,
-   the extent) are rebuilt and the data version changes;
+3. when anything changed, the derived tables (event_counts, region_counts,
+   event_values, the extent) are rebuilt and the data version changes;
 4. the import of each file is recorded in `imports`.
 """
 from __future__ import annotations
@@ -122,7 +122,11 @@ def arrow_events(events: pd.DataFrame) -> pa.Table:
     for name, kind in EVENT_COLUMNS.items():
         values = events[name] if name in events else None
         if kind == "text":
-            array = pa.array(values.astype(str).to_numpy(dtype=object) if values is not None else [""] * rows, type=pa.string())
+            if values is None:
+                array = pa.array([""] * rows, type=pa.string())
+            else:  # Arrow-backed text passes without a Python object per value
+                array = pa.array(values if isinstance(values.dtype, pd.StringDtype) else values.astype("str"), from_pandas=True)
+                array = array.cast(pa.string()) if array.type != pa.string() else array
             array = pc.fill_null(array, "")
             arrays[name] = pc.replace_substring(array, "\x00", "")  # PostgreSQL text cannot hold NUL
         elif kind == "date":
@@ -152,7 +156,10 @@ def _copy(conn, target: str, table: pa.Table) -> None:
 def _load_into_empty(conn, table: pa.Table) -> ImportSummary:
     for name in INDEXES:
         conn.execute(f"DROP INDEX IF EXISTS {name}")
-    _copy(conn, "events", table)
+    # Stored in date order (ties in file order, as the in-memory store keeps
+    # them): "newest first" then reads neighbouring pages, not one page per row.
+    order = pc.sort_indices(table, sort_keys=[("event_date", "ascending")])
+    _copy(conn, "events", table.take(order))
     _create_indexes(conn)
     return ImportSummary(inserted=table.num_rows, updated=0, unchanged=0, version="")
 
@@ -188,25 +195,38 @@ def _finish(conn, summary: ImportSummary, reports) -> ImportSummary:
             "INSERT INTO event_counts SELECT event_date, event_type, sub_event_type, geo_precision = 'country', count(*) "
             "FROM events GROUP BY 1, 2, 3, 4"
         )
+        conn.execute("DELETE FROM region_counts")
+        conn.execute(
+            "INSERT INTO region_counts SELECT event_date, event_type, sub_event_type, admin1_code, count(*) "
+            "FROM events WHERE admin1_code <> '' GROUP BY 1, 2, 3, 4"
+        )
+        # Countries, regions (named as their first event names them), precisions and the extent in one pass.
+        conn.execute(
+            "CREATE TEMP TABLE places ON COMMIT DROP AS SELECT country_code, admin1_code, geo_precision, min(seq) AS first_seq, "
+            "min(longitude) AS west, min(latitude) AS south, max(longitude) AS east, max(latitude) AS north "
+            "FROM events GROUP BY 1, 2, 3"
+        )
         conn.execute("DELETE FROM event_values")
         conn.execute(
             "INSERT INTO event_values (kind, value, detail) "
             "SELECT DISTINCT 'type', event_type, '' FROM event_counts "
             "UNION ALL SELECT DISTINCT 'sub', event_type, sub_event_type FROM event_counts "
-            "UNION ALL SELECT DISTINCT 'country', country_code, '' FROM events "
-            "UNION ALL SELECT * FROM (SELECT DISTINCT ON (admin1_code) 'region', admin1_code, admin1_name FROM events ORDER BY admin1_code, seq) r "
-            "UNION ALL SELECT 'actor', a, '' FROM (SELECT actor1 AS a FROM events UNION SELECT actor2 FROM events) x "
-            "UNION ALL SELECT DISTINCT 'precision', geo_precision, '' FROM events"
+            "UNION ALL SELECT DISTINCT 'country', country_code, '' FROM places "
+            "UNION ALL SELECT 'region', p.admin1_code, e.admin1_name FROM "
+            "(SELECT admin1_code, min(first_seq) AS first_seq FROM places GROUP BY 1) p JOIN events e ON e.seq = p.first_seq "
+            "UNION ALL SELECT DISTINCT 'precision', geo_precision, '' FROM places "
+            "UNION SELECT 'actor', unnest(ARRAY[actor1, actor2]), '' FROM (SELECT actor1, actor2 FROM events GROUP BY 1, 2) pairs"
         )
         conn.execute(
             "UPDATE dataset SET version = (generation + 1)::text || '-' || %s, generation = generation + 1, changed_at = now(), "
             "west = e.west, south = e.south, east = e.east, north = e.north FROM ("
-            "SELECT min(longitude) AS west, min(latitude) AS south, max(longitude) AS east, max(latitude) AS north FROM events) e "
+            "SELECT min(west) AS west, min(south) AS south, max(east) AS east, max(north) AS north FROM places) e "
             "WHERE id = 1",
             (secrets.token_hex(4),),
         )
         conn.execute("ANALYZE events")
         conn.execute("ANALYZE event_counts")
+        conn.execute("ANALYZE region_counts")
     for report in reports:
         conn.execute(
             "INSERT INTO imports (source, format, rows_read, rows_loaded, rows_rejected) VALUES (%s, %s, %s, %s, %s)",

@@ -11,7 +11,8 @@ How each answer is made (sql.where turns the view into a WHERE clause):
               one GROUP BY per set of non-date, non-type filters, summed
               in pg_summary; from the event_counts table when the view
               filters only dates and types
-    regions   GROUP BY admin1_code
+    regions   GROUP BY admin1_code; from the region_counts table when the
+              view filters only dates and types
     points    ORDER BY event_date DESC, seq LIMIT cap (index on both)
     grid      floor((lat + 90) / size), floor((lon + 180) / size), GROUP BY
     clusters  the same cells per type, the cell's mean position by window
@@ -219,10 +220,14 @@ class PostgisStore:
         return pg_summary.country_level(self._matching_summary(view))
 
     def counts_by_region(self, view: ViewState) -> pd.DataFrame:
-        condition, params = self._where(filters_only(view))
-        rows = self._rows(
-            f"SELECT admin1_code, count(*) FROM events WHERE {condition} AND admin1_code <> '' GROUP BY 1 ORDER BY 1", params
-        )
+        view = filters_only(view)
+        condition, params = self._where(view)
+        if only_day_and_type(view):  # the summary per day, type and region answers it
+            rows = self._rows(f"SELECT admin1_code, sum(n)::bigint FROM region_counts WHERE {condition} GROUP BY 1 ORDER BY 1", params)
+        else:
+            rows = self._rows(
+                f"SELECT admin1_code, count(*) FROM events WHERE {condition} AND admin1_code <> '' GROUP BY 1 ORDER BY 1", params
+            )
         table = pd.DataFrame(rows, columns=REGION_COUNT_COLUMNS)
         table["admin1_code"] = table["admin1_code"].astype(str)
         table["count"] = table["count"].astype(np.int64)

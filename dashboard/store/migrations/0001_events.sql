@@ -49,6 +49,17 @@ CREATE TABLE event_counts (
     PRIMARY KEY (event_date, event_type, sub_event_type, country_level)
 );
 
+-- Events per day, type, sub-type and region (admin-1 code, never empty):
+-- region counts of views that filter only dates and types come from here.
+CREATE TABLE region_counts (
+    event_date date NOT NULL,
+    event_type text NOT NULL,
+    sub_event_type text NOT NULL,
+    admin1_code text NOT NULL,
+    n bigint NOT NULL,
+    PRIMARY KEY (event_date, event_type, sub_event_type, admin1_code)
+);
+
 -- The values each filter can take and the region names (DataBounds).
 CREATE TABLE event_values (
     kind text NOT NULL,  -- type, sub, country, region, actor, precision
@@ -80,13 +91,15 @@ CREATE TABLE imports (
 
 -- Events classed against a territorial-control layer, per layer
 -- (layer_key: a digest of the classification and the data version).
+-- Both UNLOGGED: they are rebuilt by the workers, and a crash empties the
+-- two together, so a layer is never listed without its classes.
 CREATE UNLOGGED TABLE territory_positions (
     layer_key text NOT NULL,
     seq bigint NOT NULL,
     position text NOT NULL,
     PRIMARY KEY (layer_key, seq)
 );
-CREATE TABLE territory_layers (
+CREATE UNLOGGED TABLE territory_layers (
     layer_key text PRIMARY KEY,
     data_version text NOT NULL,
     attached_at timestamptz NOT NULL DEFAULT now()
