@@ -22,11 +22,10 @@ from .sql import covered_types
 SUMMARY_COLUMNS = ["event_date", "event_type", "sub_event_type", "country_level", "n"]
 
 
-def summary_frame(rows) -> pd.DataFrame:
-    frame = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
-    frame["event_date"] = pd.to_datetime(frame["event_date"]).astype("datetime64[s]")
-    frame["event_type"] = frame["event_type"].astype(str)
-    frame["sub_event_type"] = frame["sub_event_type"].astype(str)
+def summary_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """SUMMARY_COLUMNS with their types, from the query's frame (country_level as 0/1)."""
+    frame = frame[SUMMARY_COLUMNS].copy()
+    frame["event_date"] = frame["event_date"].astype("datetime64[s]")
     frame["country_level"] = frame["country_level"].astype(bool)
     frame["n"] = frame["n"].astype(np.int64)
     return frame

@@ -184,16 +184,16 @@ class PostgisStore:
             if key in self._summaries:
                 self._summaries.move_to_end(key)
                 return self._summaries[key]
+        kinds = {"event_date": "date", "event_type": "text", "sub_event_type": "text", "country_level": "int", "n": "int"}
         if only_day_and_type(view):
-            rows = self._rows("SELECT event_date, event_type, sub_event_type, country_level, n FROM event_counts")
+            query, params = "SELECT event_date, event_type, sub_event_type, country_level::int, n FROM event_counts", []
         else:
             condition, params = self._where(without_day_and_type(view))
-            rows = self._rows(
-                "SELECT event_date, event_type, sub_event_type, geo_precision = 'country', count(*) FROM events "
-                f"WHERE {condition} GROUP BY 1, 2, 3, 4",
-                params,
+            query = (
+                "SELECT event_date, event_type, sub_event_type, (geo_precision = 'country')::int AS country_level, count(*) AS n "
+                f"FROM events WHERE {condition} GROUP BY 1, 2, 3, 4"
             )
-        summary = pg_summary.summary_frame(rows)
+        summary = pg_summary.summary_frame(self._copy_frame(query, params, kinds))
         with self._lock:
             self._summaries[key] = summary
             while len(self._summaries) > SUMMARIES_KEPT:
