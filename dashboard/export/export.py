@@ -770,7 +770,8 @@ def _load_data(args):
     from ..territory import TerritoryError
 
     try:
-        return open_dataset(args.data, args.territory, args.fmt, args.mapping, args.encoding, args.type_value)
+        return open_dataset(args.data, args.territory, args.fmt, args.mapping, args.encoding, args.type_value,
+                            store=getattr(args, "store", None))
     except TerritoryError as error:
         raise ExportError(f"territory layer: {error}") from None
 

@@ -50,6 +50,7 @@ def register_view_callbacks(app: dash.Dash, data: Dataset) -> None:
             "play_label": Output("play", "children"),
             "saved_value": Output("saved-list", "value"),
             "shown": {key: Output(i, p) for key, (i, p) in SHOWN.items()},
+            "retry_off": Output("store-retry", "disabled"),
         },
         inputs={
             "search": Input("url", "search"),
@@ -63,6 +64,7 @@ def register_view_callbacks(app: dash.Dash, data: Dataset) -> None:
             "tick": Input("player", "n_intervals"),
             "saved_value": Input("saved-list", "value"),
             "selection": Input("selection", "data"),
+            "retry": Input("store-retry", "n_intervals"),  # on while the store is not answering (app.store_trouble)
             "current_query": State("view", "data"),
             "player_disabled": State("player", "disabled"),
             "play_mode": State("play-mode", "value"),
@@ -70,7 +72,7 @@ def register_view_callbacks(app: dash.Dash, data: Dataset) -> None:
             "saved_options": State("saved-list", "options"),
         },
     )
-    def update_page(search, controls, timeline_selection, map_click, relayout, buttons, tick, saved_value, selection,
+    def update_page(search, controls, timeline_selection, map_click, relayout, buttons, tick, saved_value, selection, retry,
                     current_query, player_disabled, play_mode, window_days, saved_options):
         """One round trip per action: the new view, its URL and what it shows, in one response.
 
@@ -110,6 +112,8 @@ def register_view_callbacks(app: dash.Dash, data: Dataset) -> None:
         before = None if trigger is None or current_query is None else current_view(data, current_query)
         selection = selection if isinstance(selection, dict) else {}
         kind = "patch" if trigger == "selection" else redraw_kind(before, view, data)
+        if trigger == "store-retry":
+            kind = "full"  # the store was not answering: the failed draw may have been the first
         return {
             "controls": controls_from_view(view, store.bounds),
             "search": ("?" + query) if query else "",
@@ -119,6 +123,7 @@ def register_view_callbacks(app: dash.Dash, data: Dataset) -> None:
             "play_label": "❚❚ Pause" if playing else "▶ Play",
             "saved_value": saved.get("value") if slides else no_update,
             "shown": shown_outputs(data, view, kind, _ids(selection.get("rows")), _ids(selection.get("map")) or None),
+            "retry_off": True,  # answered: stop asking again
         }
 
     @app.callback(Output("player", "interval"), Input("speed", "value"))

@@ -284,6 +284,8 @@ def build_layout(data):
             dcc.Store(id="view"),
             dcc.Store(id="selection"),
             dcc.Interval(id="player", interval=1000, disabled=True),
+            # Asks again while the store is not answering (app.store_trouble turns it on).
+            dcc.Interval(id="store-retry", interval=5000, disabled=True),
             _header(data),
             html.Div([html.Aside(_filters(data), className="sidebar operator"), main], className="body"),
             help_overlay,
