@@ -23,6 +23,7 @@ from ..store.saved_views import FileSavedViews, SavedViewsError, views_file_for
 from ..view import fit_view_to_data, view_from_query, view_to_query
 from .controller import SLIDE_TRIGGERS, map_centre, next_view
 from .controls import CONTROLS, controls_from_view
+from .map_clicks import country_level_detail, detail_for_click
 from .outputs import SHOWN, redraw_kind, shown_outputs
 from .panels import detail_panel, load_notices
 
@@ -49,6 +50,7 @@ def register_view_callbacks(app: dash.Dash, data: Dataset) -> None:
             "play_label": Output("play", "children"),
             "saved_value": Output("saved-list", "value"),
             "shown": {key: Output(i, p) for key, (i, p) in SHOWN.items()},
+            "retry_off": Output("store-retry", "disabled"),
         },
         inputs={
             "search": Input("url", "search"),
@@ -62,6 +64,7 @@ def register_view_callbacks(app: dash.Dash, data: Dataset) -> None:
             "tick": Input("player", "n_intervals"),
             "saved_value": Input("saved-list", "value"),
             "selection": Input("selection", "data"),
+            "retry": Input("store-retry", "n_intervals"),  # on while the store is not answering (app.store_trouble)
             "current_query": State("view", "data"),
             "player_disabled": State("player", "disabled"),
             "play_mode": State("play-mode", "value"),
@@ -69,7 +72,7 @@ def register_view_callbacks(app: dash.Dash, data: Dataset) -> None:
             "saved_options": State("saved-list", "options"),
         },
     )
-    def update_page(search, controls, timeline_selection, map_click, relayout, buttons, tick, saved_value, selection,
+    def update_page(search, controls, timeline_selection, map_click, relayout, buttons, tick, saved_value, selection, retry,
                     current_query, player_disabled, play_mode, window_days, saved_options):
         """One round trip per action: the new view, its URL and what it shows, in one response.
 
@@ -108,7 +111,9 @@ def register_view_callbacks(app: dash.Dash, data: Dataset) -> None:
         query = view_to_query(view)
         before = None if trigger is None or current_query is None else current_view(data, current_query)
         selection = selection if isinstance(selection, dict) else {}
-        kind = "patch" if trigger == "selection" else redraw_kind(before, view)
+        kind = "patch" if trigger == "selection" else redraw_kind(before, view, data)
+        if trigger == "store-retry":
+            kind = "full"  # the store was not answering: the failed draw may have been the first
         return {
             "controls": controls_from_view(view, store.bounds),
             "search": ("?" + query) if query else "",
@@ -118,6 +123,7 @@ def register_view_callbacks(app: dash.Dash, data: Dataset) -> None:
             "play_label": "❚❚ Pause" if playing else "▶ Play",
             "saved_value": saved.get("value") if slides else no_update,
             "shown": shown_outputs(data, view, kind, _ids(selection.get("rows")), _ids(selection.get("map")) or None),
+            "retry_off": True,  # answered: stop asking again
         }
 
     @app.callback(Output("player", "interval"), Input("speed", "value"))
@@ -142,21 +148,26 @@ def register_view_callbacks(app: dash.Dash, data: Dataset) -> None:
         else:
             points = (map_selection or {}).get("points") if isinstance(map_selection, dict) else None
             custom = [p.get("customdata") for p in points or [] if isinstance(p, dict)]
-            selection["map"] = _ids([c[0] for c in custom if isinstance(c, list) and c]) or None
+            # A mark stands for the events whose ids it carries (render/points.py), or for its own id.
+            selection["map"] = _ids([i for c in custom if isinstance(c, list) and c
+                                     for i in (c[6].split(",") if len(c) > 6 and isinstance(c[6], str) and c[6] else [c[0]])]) or None
         return selection
 
-    @app.callback(Output("detail", "children"), Input("map", "clickData"), Input("table", "selectedRows"), State("mode", "value"))
-    def show_detail(map_click, selected_rows, mode):
+    @app.callback(Output("detail", "children"), Input("map", "clickData"), Input("table", "selectedRows"), State("mode", "value"), State("view", "data"))
+    def show_detail(map_click, selected_rows, mode, query):
+        if ctx.triggered_id == "map":  # an event's record, or the list behind a cluster, stack or region (map_clicks.py)
+            shown = detail_for_click(data, current_view(data, query), map_click) if mode == "points" else None
+            return shown if shown is not None else no_update
         event_id = None
-        if ctx.triggered_id == "map" and isinstance(map_click, dict) and mode == "points":
-            points = map_click.get("points") or [{}]
-            custom = points[0].get("customdata") if isinstance(points, list) and isinstance(points[0], dict) else None
-            event_id = custom[0] if isinstance(custom, list) and custom else None
-        elif ctx.triggered_id == "table" and isinstance(selected_rows, list) and selected_rows and isinstance(selected_rows[-1], dict):
+        if ctx.triggered_id == "table" and isinstance(selected_rows, list) and selected_rows and isinstance(selected_rows[-1], dict):
             event_id = selected_rows[-1].get("event_id")
         if not isinstance(event_id, str):
             return no_update
         return detail_panel(store.record(event_id))
+
+    @app.callback(Output("detail", "children", allow_duplicate=True), Input("legend-country-level", "n_clicks"), State("view", "data"), prevent_initial_call=True)
+    def list_country_level(clicks, query):
+        return country_level_detail(data, current_view(data, query)) if clicks else no_update
 
     @app.callback(Output("download", "data"), Input("download-button", "n_clicks"), State("view", "data"), prevent_initial_call=True)
     def download_csv(_, query):
