@@ -55,7 +55,7 @@ def build_export_figure(
     the summary becomes the subtitle."""
     from ..boundaries import ATTRIBUTION
     from ..render.describe import describe_view
-    from ..render.map import fit_store_extent, map_figure
+    from ..render.map import first_view, map_figure
     from ..render.style import THEMES
     from ..render.territory import territory_for_view  # the page's rule for the control layer
 
@@ -67,7 +67,9 @@ def build_export_figure(
 
     headline = title.strip() if title and title.strip() else summary
     subtitle = [summary] if headline != summary else []
-    sources = [f"Events: {data.label}", ATTRIBUTION]
+    from ..basemap import ATTRIBUTION as BASEMAP_ATTRIBUTION  # GeoNames' CC BY asks for credit wherever its names show
+
+    sources = [f"Events: {data.label}", ATTRIBUTION, BASEMAP_ATTRIBUTION]
     if territory:
         subtitle.append(territory_sentence)
         layer = data.territory
@@ -93,8 +95,19 @@ def build_export_figure(
     if view.center_lat is not None and view.center_lon is not None and view.zoom is not None:
         centre_lat, centre_lon, zoom = view.center_lat, view.center_lon, _zoom_for_size(view.zoom, map_width, map_height)
     else:
-        centre_lat, centre_lon, zoom = fit_store_extent(store, map_width, map_height)
-    figure.update_layout(map={"center": {"lat": centre_lat, "lon": centre_lon}, "zoom": zoom})
+        centre_lat, centre_lon, zoom = first_view(store, territory, map_width, map_height)
+    # Drawn again for the map's own size and zoom: clusters, region circles and basemap detail follow the zoom.
+    figure = map_figure(
+        view.replace(center_lat=centre_lat, center_lon=centre_lon, zoom=zoom),
+        store,
+        territory=territory,
+        territory_label=territory_label,
+        scale=MAP_SCALE * frame.unit,
+        width_px=map_width,
+        height_px=map_height,
+        notes=() if territory or not territory_sentence else (territory_sentence,),
+    )
+    colourbar = next((trace for trace in figure.data if "colorbar" in trace), None)
     frame.set_scale(centre_lat, zoom)
     if colourbar is not None:
         frame.style_colourbar(colourbar)

@@ -6,8 +6,9 @@
 Kaleido starts the browser (chromium.py: quiet, without network, tied to its
 owner) and loads plotly.js from the installed plotly package;
 export_page.js, added to kaleido's page, draws each figure (see there why
-not kaleido's own Plotly.toImage).  Boundary files go to the page once, the
-first time a figure names them by their page URL (/geo/...geojson).
+not kaleido's own Plotly.toImage).  The local files a figure names by their
+page URL - boundaries, basemap layers, glyphs (basemap.figure_urls) - go to
+the page once, the first time a figure names them.
 Starting costs seconds; each image after that only its drawing.  Use a
 Renderer from the thread that opened it.
 
@@ -81,8 +82,8 @@ class Renderer:
             raise ExportError(f"Chromium at {self._path} did not start ({type(error).__name__}): {CHROMIUM_HELP}") from None
         try:
             self._tab = self._browser.get_tab()  # kaleido's tab, on its page with plotly.js and ours
-            for url in list(self._files):
-                self._send_file(url)
+            for url, path in self._files.items():
+                self._send_file(url, path)
         except BaseException:
             self.__exit__(None, None, None)
             raise
@@ -118,8 +119,7 @@ class Renderer:
         if fmt not in FORMATS:
             raise ExportError(f"unknown image format {fmt!r}: use png, svg or pdf")
         text = figure if isinstance(figure, str) else figure_text(figure)
-        for url in named_files(json.loads(text)):
-            self._send_file(url)
+        self._send_files(json.loads(text))
         if on_step:
             on_step(DRAWING)
         arguments = json.dumps([fmt, PDF_SCALE if fmt == "pdf" else scale, int(width), int(height)])[1:-1]
@@ -135,18 +135,23 @@ class Renderer:
         printed = self._send("Page.printToPDF", {**PDF_PRINT, "preferCSSPageSize": True, "printBackground": True, "pageRanges": "1"})
         return base64.b64decode(printed["data"])
 
-    def _send_file(self, url: str) -> None:
-        """A boundary file to the page, once; a URL with no file is left for the page to name."""
-        if url in self._sent:
-            return
-        path = self._files.get(url)
-        if path is None:
-            from ..boundaries import boundary_path_for_url
+    def _send_files(self, figure: dict) -> None:
+        """Every local file the figure names (boundaries, basemap layers, glyphs), each sent to the page once."""
+        from ..basemap import figure_urls, offline_files
 
-            path = boundary_path_for_url(url)
-        if path is None or not Path(path).is_file():
+        urls = figure_urls(figure)
+        found = {**offline_files(urls), **{url: self._files[url] for url in urls if url in self._files}}
+        for url, path in found.items():
+            self._send_file(url, path)
+
+    def _send_file(self, url: str, path) -> None:
+        """One file to the page under its URL; a URL with no file is left for the page to name in its error."""
+        if url in self._sent or not Path(path).is_file():
             return
-        self._evaluate(f"dashboardExport.addFile({json.dumps(url)}, {json.dumps(Path(path).read_text(encoding='utf-8'))})")
+        if str(path).endswith(".pbf"):  # glyph ranges: binary
+            self._evaluate(f"dashboardExport.addBinaryFile({json.dumps(url)}, {json.dumps(base64.b64encode(Path(path).read_bytes()).decode('ascii'))})")
+        else:
+            self._evaluate(f"dashboardExport.addFile({json.dumps(url)}, {json.dumps(Path(path).read_text(encoding='utf-8'))})")
         self._sent.add(url)
 
     def _evaluate(self, expression: str):
@@ -166,14 +171,6 @@ class Renderer:
         if "error" in response:
             raise ExportError(f"the browser refused {method}: {response['error'].get('message', response['error'])}")
         return response["result"]
-
-
-def named_files(figure: dict) -> list[str]:
-    """The files a figure names by URL, where export_page.js looks for them: map layers and traces' geojson."""
-    layers = (figure.get("layout", {}).get("map") or {}).get("layers") or []
-    named = [layer.get("source") for layer in layers if layer.get("sourcetype", "geojson") == "geojson"]
-    named += [trace.get("geojson") for trace in figure.get("data", [])]
-    return list(dict.fromkeys(url for url in named if isinstance(url, str) and url.startswith("/")))
 
 
 def render(figure, fmt: str, width: int, height: int, scale: float = 1.0) -> bytes:

@@ -29,7 +29,7 @@ def timeline_figure(view: ViewState, store: EventStore, scale: float = 1.0) -> g
                 x=rows["day"].dt.strftime("%Y-%m-%d"),  # short date strings keep the response small
                 y=rows["count"],
                 name=hover_text(event_type),
-                marker={"color": type_colour(event_type, store.custom_types), "line": {"width": 0}},
+                marker={"color": type_colour(event_type, store.custom_types, store.bounds.types), "line": {"width": 0}},
                 hovertemplate="%{x|%d %b %Y}: %{y} " + hover_text(event_type) + "<extra></extra>",
             )
         )

@@ -10,8 +10,10 @@ import datetime as dt
 import dash_ag_grid as dag
 from dash import dcc, html
 
+from ..basemap import ATTRIBUTION as BASEMAP_ATTRIBUTION
 from ..boundaries import ATTRIBUTION
 from .export_control import export_controls
+from .legend import legend_panel
 
 TABLE_COLUMNS = [
     ("event_date", "Date", 110),
@@ -218,12 +220,13 @@ def build_layout(data):
             html.Div(
                 [
                     dcc.Graph(id="map", config={"displaylogo": False, "scrollZoom": True, "modeBarButtonsToRemove": ["toImage"]}, className="map"),
+                    legend_panel(),
                     html.Aside(id="detail", className="detail operator", children=detail_placeholder()),
                 ],
                 className="map-row",
             ),
             html.P(id="territory-summary", className="territory-summary", hidden=data.territory is None),
-            html.P(f"{ATTRIBUTION}. Events: {data.label}." + (f" Control line: {data.territory.source} ({data.territory.licence})." if data.territory else ""), id="attribution", className="attribution"),
+            html.P(f"{ATTRIBUTION}. {BASEMAP_ATTRIBUTION}. Events: {data.label}." + (f" Control line: {data.territory.source} ({data.territory.licence})." if data.territory else ""), id="attribution", className="attribution"),
             dcc.Graph(id="timeline", config={"displayModeBar": False}, className="timeline"),
             html.Div(
                 [
@@ -247,6 +250,8 @@ def build_layout(data):
             dcc.Store(id="view"),
             dcc.Store(id="selection"),
             dcc.Interval(id="player", interval=1000, disabled=True),
+            # Asks again while the store is not answering (app.store_trouble turns it on).
+            dcc.Interval(id="store-retry", interval=5000, disabled=True),
             _header(data),
             html.Div([html.Aside(_filters(data), className="sidebar operator"), main], className="body"),
             help_overlay,

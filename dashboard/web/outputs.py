@@ -1,11 +1,12 @@
 """Everything one view shows on the page, from the store through the contract."""
 from __future__ import annotations
 
-from dash import html
+from dash import Patch, html, no_update
 
-from ..render.describe import describe_view
+from ..render.describe import describe_view, source_line
 from ..render.map import map_figure
 from ..render.territory import territory_for_view
+from .legend_outputs import follows_position, map_legend
 from ..render.timeline import timeline_figure
 from ..schema import type_colour
 from ..store.dataset import Dataset
@@ -21,6 +22,7 @@ def render_outputs(data: Dataset, view: ViewState, selected_ids=(), map_selectio
     store = data.store
     count = store.count(view)
     territory_layers, territory_label, territory_sentence = territory_for_view(data, view)
+    marks, legend = map_legend(data, view, territory_layers)
     figure = map_figure(
         view,
         store,
@@ -29,6 +31,7 @@ def render_outputs(data: Dataset, view: ViewState, selected_ids=(), map_selectio
         basemap=data.basemap,
         selected_ids=tuple(selected_ids),
         scale=PRESENT_MAP_SCALE if view.present else 1.0,
+        marks=marks,
     )
     timeline = timeline_figure(view, store, scale=PRESENT_TIMELINE_SCALE if view.present else 1.0)
     type_counts = store.counts_by_type(view.replace(types=None, sub_types=None))
@@ -44,12 +47,13 @@ def render_outputs(data: Dataset, view: ViewState, selected_ids=(), map_selectio
         )
     return {
         "map": figure,
+        "legend": legend,
         "timeline": timeline,
         "count": f"{count:,} of {store.total:,} events",
         "summary": describe_view(view, store, count),
         "type_options": [
             {
-                "label": html.Span([html.Span(className="swatch", style={"background": type_colour(t, store.custom_types)}), f"{t} ({type_counts.get(t, 0):,})"]),
+                "label": html.Span([html.Span(className="swatch", style={"background": type_colour(t, store.custom_types, store.bounds.types)}), f"{t} ({type_counts.get(t, 0):,})"]),
                 "value": t,
             }
             for t in store.bounds.types
@@ -59,3 +63,71 @@ def render_outputs(data: Dataset, view: ViewState, selected_ids=(), map_selectio
         "table_note": table_note,
         "territory": territory_sentence,
     }
+
+
+# What a view shows on the page: output key -> (component id, property).
+SHOWN = {
+    "map": ("map", "figure"),
+    "legend": ("map-legend-body", "children"),
+    "timeline": ("timeline", "figure"),
+    "count": ("count", "children"),
+    "summary": ("summary", "children"),
+    "source_line": ("source-line", "children"),
+    "type_options": ("types", "options"),
+    "sub_type_options": ("sub-types", "options"),
+    "table": ("table", "rowData"),
+    "table_note": ("table-note", "children"),
+    "root_class": ("root", "className"),
+    "territory": ("territory-summary", "children"),
+}
+# Changing these redraws the figures whole (new layers, colours, sizes); any
+# other change of filters sends only the figures' data.
+REDRAW_FIELDS = ("mode", "theme", "present", "territory", "territory_opacity")
+POSITION_FIELDS = ("center_lat", "center_lon", "zoom")
+
+
+def redraw_kind(before: ViewState | None, after: ViewState, data: Dataset | None = None) -> str:
+    """"full" (first draw, or mode/theme/presentation changed), "none" (only the map moved) or "patch".
+
+    A move is "patch" when what the map draws follows the position: the
+    clusters and region circles of another zoom, or basemap files of
+    another area (legend_outputs.follows_position)."""
+    if before is None or any(getattr(before, f) != getattr(after, f) for f in REDRAW_FIELDS):
+        return "full"
+    changed = [f for f in ViewState.__dataclass_fields__ if getattr(before, f) != getattr(after, f)]
+    if not changed:
+        return "none"
+    if set(changed) <= set(POSITION_FIELDS):
+        return "patch" if data is not None and follows_position(data, before, after) else "none"
+    return "patch"
+
+
+def shown_outputs(data: Dataset, view: ViewState, kind: str, selected_ids=(), map_selection_ids=None) -> dict:
+    """The SHOWN outputs for a view: everything ("full"), nothing ("none"), or the figures' data only ("patch")."""
+    if kind == "none":
+        return {key: no_update for key in SHOWN}
+    out = render_outputs(data, view, selected_ids, map_selection_ids)
+    out["source_line"] = source_line(data, view)
+    out["root_class"] = f"root theme-{view.theme}" + (" present" if view.present else "")
+    if kind == "patch":
+        out["map"] = figure_patch(out["map"], ("annotations", "showlegend", ("map", "layers"), ("map", "style")))
+        out["timeline"] = figure_patch(out["timeline"], ("shapes",))
+    return out
+
+
+def figure_patch(figure, layout_keys) -> Patch:
+    """A Dash Patch that replaces a figure's traces and the named layout parts, keeping the rest.
+
+    The browser keeps the map's style, boundary sources and position; only
+    what the filters change travels (and Plotly redraws only that)."""
+    whole = figure.to_plotly_json() if hasattr(figure, "to_plotly_json") else figure
+    patch = Patch()
+    patch["data"] = whole.get("data", [])
+    layout = whole.get("layout", {})
+    for key in layout_keys:
+        if isinstance(key, tuple):
+            parent, child = key
+            patch["layout"][parent][child] = layout.get(parent, {}).get(child, [])
+        else:
+            patch["layout"][key] = layout.get(key, [] if key != "showlegend" else False)
+    return patch
