@@ -28,8 +28,9 @@ from dashboard.export.checks import PRESETS, ExportError, format_for, image_size
 from dashboard.export.figure import build_export_figure, export_view, page_export
 from dashboard.export.frame import scale_bar, scale_label, wrap
 from dashboard.export.renderer import Renderer
-from dashboard.boundaries import ATTRIBUTION, BOUNDARY_URLS
-from dashboard.render.style import PRECISION_STYLE, THEMES
+from dashboard.basemap import figure_urls, offline_files
+from dashboard.boundaries import ATTRIBUTION
+from dashboard.render.style import THEMES
 from dashboard.schema import TYPE_COLOURS
 from dashboard.view import ViewState, fit_view_to_data, view_from_query, view_to_query
 
@@ -137,6 +138,19 @@ def nearest_colour_distance(pixels: np.ndarray, x: float, y: float, colour: np.n
     return float(np.sqrt(((window - colour) ** 2).sum(axis=2)).min())
 
 
+def battles_marks(figure) -> list[tuple[float, float, float]]:
+    """(lon, lat, opacity) of every mark drawn in the Battles colour (legend entries have no position)."""
+    marks = []
+    for trace in figure.data:
+        if trace.type != "scattermap" or trace.lat is None or "markers" not in (trace.mode or "markers"):
+            continue
+        colours = trace.marker.color if isinstance(trace.marker.color, (list, tuple)) else [trace.marker.color] * len(trace.lat)
+        for lat, lon, colour in zip(trace.lat, trace.lon, colours):
+            if lat is not None and colour == TYPE_COLOURS["Battles"]:
+                marks.append((float(lon), float(lat), float(trace.marker.opacity if trace.marker.opacity is not None else 1)))
+    return marks
+
+
 def annotation_texts(figure) -> list[str]:
     """The figure's texts as read: bold dropped, wrapped lines joined."""
     return [html.unescape(re.sub("</?b>", "", a.text).replace("<br>", " ")) for a in figure.layout.annotations]
@@ -159,14 +173,18 @@ def test_png_has_the_requested_size_and_battles_colour_at_pokrovsk(tmp_path, exp
     assert pixels.shape[:2] == (800, 1200)
     assert len(np.unique(pixels[..., :3].reshape(-1, 3), axis=0)) > 50, "the image is blank"
 
-    # The same figure in-process gives the map's centre, zoom and margins.
+    # The same figure in-process gives the map's centre, zoom, margins and marks.
     figure = build_export_figure(ViewState(types=("Battles",)), data, width=1200, height=800)
     land = rgb(THEMES["light"]["land"])
-    opacity = PRECISION_STYLE["near"][1]  # both Battles events are "near" a place
+    marks = battles_marks(figure)
+    assert marks, "no Battles mark on the map"
+    # At this zoom the map clusters: Pokrovsk and Lyman are one mark at their mean position.
+    (lon, lat, opacity), *_ = marks
+    assert (lon, lat) == pytest.approx(((POKROVSK[0] + LYMAN[0]) / 2, (POKROVSK[1] + LYMAN[1]) / 2), abs=1e-3)
     battles = opacity * rgb(TYPE_COLOURS["Battles"]) + (1 - opacity) * land
-    for lon, lat in (POKROVSK, LYMAN):
+    for lon, lat, _ in marks:
         x, y = map_pixel(figure, lon, lat)
-        assert nearest_colour_distance(pixels, x, y, battles, radius=3) < 15, (lon, lat, x, y)
+        assert nearest_colour_distance(pixels, x, y, battles, radius=6) < 15, (lon, lat, x, y)
     # Far from any event the map is land or sea, not the Battles colour.
     margin = figure.layout.margin
     assert nearest_colour_distance(pixels, margin.l + 40, margin.t + 40, battles, radius=3) > 60
@@ -333,9 +351,10 @@ def test_figure_carries_title_filters_legend_sources_and_time(data):
     assert {"Event type", "Location precision", "Battles (2)", "Strategic developments (1)"} <= set(texts)
     swatches = {shape.fillcolor for shape in figure.layout.shapes}
     assert {TYPE_COLOURS["Battles"], TYPE_COLOURS["Strategic developments"]} <= swatches
-    # The boundaries are named by the page's URLs; the renderer holds the files.
-    named = {layer.source for layer in figure.layout.map.layers if isinstance(layer.source, str)}
-    assert named == set(BOUNDARY_URLS.values())
+    # The map's files are named by the page's URLs, and each is a file the renderer can hand to its page.
+    named = figure_urls(figure.to_plotly_json())
+    assert "/geo/basemap/admin1/UA.geojson" in named and "/geo/basemap/land.geojson" in named
+    assert set(offline_files(named)) == named
 
 
 def test_nothing_overlaps_the_map(data):
