@@ -61,6 +61,11 @@ def import_options(format_flag: str = "--format"):
                 click.option("--map", "mapping", multiple=True, metavar="NATIVE=THEIRS,...", help="column mapping for other CSVs"),
                 click.option("--type-value", "type_value", multiple=True, metavar="THEIRS=ACLED_TYPE", help="map a category of theirs onto an ACLED type"),
                 click.option("--encoding", default="utf-8", show_default=True, help="text encoding of CSV files"),
+                click.option("--date-order", "date_order", type=click.Choice(DATE_ORDERS),
+                             help="read numeric dates such as 05/02/2014 day-first (dmy), month-first (mdy) or year-first (ymd) "
+                             "when the values do not prove it"),
+                click.option("--on-duplicate", "on_duplicate", type=click.Choice(ON_DUPLICATE), default="keep", show_default=True,
+                             help="an id repeated with other content: keep (load it as ID~2, with a warning) or reject"),
             ]
         ):
             command = option(command)
@@ -110,10 +115,6 @@ def serve(**options):
 @import_options()
 @click.option("--rejects", metavar="FILE", help="write every rejected row (row, column, reason, value) as CSV")
 @click.option("--warnings", metavar="FILE", help="write every warning (row, column, reason, value) of the loaded rows as CSV")
-@click.option("--date-order", "date_order", type=click.Choice(DATE_ORDERS),
-              help="read numeric dates such as 05/02/2014 day-first (dmy), month-first (mdy) or year-first (ymd) when the values do not prove it")
-@click.option("--on-duplicate", "on_duplicate", type=click.Choice(ON_DUPLICATE), default="keep", show_default=True,
-              help="an id repeated with other content: keep (load it as ID~2, with a warning) or reject")
 def validate(**options):
     """Check an event file and report every rejected row and every warning.
 

@@ -29,7 +29,7 @@ from .saved_views import FileSavedViews, views_file_for
 
 
 def open_dataset(data=None, territory=None, fmt="auto", mapping=None, encoding="utf-8", type_values=None, basemap=None,
-                 store=None) -> Dataset:
+                 store=None, date_order=None, on_duplicate="keep") -> Dataset:
     """The events and what comes with them: from the files (embedded) or from a team database (`store` URL)."""
     store_url = store or config.STORE_URL
     if store_url:
@@ -39,7 +39,8 @@ def open_dataset(data=None, territory=None, fmt="auto", mapping=None, encoding="
                 "python -m dashboard import FILE --into URL"
             )
         return open_team_dataset(store_url, territory, basemap)
-    prepared = prepare_events(data, fmt, parse_mapping(mapping) if mapping else None, parse_type_values(type_values), encoding)
+    prepared = prepare_events(data, fmt, parse_mapping(mapping) if mapping else None, parse_type_values(type_values), encoding,
+                              date_order=date_order, on_duplicate=on_duplicate)
     events = InMemoryEventStore(prepared.events, prepared.custom_types)
     layer = None
     if territory:
