@@ -12,6 +12,7 @@ from dash import dcc, html
 
 from ..basemap import ATTRIBUTION as BASEMAP_ATTRIBUTION
 from ..boundaries import ATTRIBUTION
+from .export_control import export_controls
 from .legend import legend_panel
 
 TABLE_COLUMNS = [
@@ -135,7 +136,7 @@ def _filters(data):
             hidden=data.territory is None,
         ),
         html.Button("Reset filters", id="reset", className="button"),
-        _export_controls(),
+        export_controls(),
         html.Details(
             [
                 html.Summary("Saved views (briefing slides)"),
@@ -169,41 +170,6 @@ def _filters(data):
             open=True,
         ),
     ]
-
-
-def _export_controls():
-    """Download the current view as an image: the same renderer as `python -m dashboard export`."""
-    return html.Details(
-        [
-            html.Summary("Export image"),
-            dcc.Input(id="export-title", type="text", placeholder="Title (default: the filters in words)", maxLength=200, className="wide"),
-            dcc.RadioItems(id="export-format", options=["png", "svg", "pdf"], value="png", inline=True),
-            dcc.RadioItems(
-                id="export-size",
-                options=[
-                    {"label": "slide 1920×1080", "value": "slide"},
-                    {"label": "1280×720", "value": "hd"},
-                    {"label": "A4 landscape, 300 dpi", "value": "a4"},
-                    {"label": "square 1080", "value": "square"},
-                    {"label": "custom", "value": "custom"},
-                ],
-                value="slide",
-            ),
-            html.Div(
-                [
-                    dcc.Input(id="export-width", type="number", min=100, max=8000, step=1, value=1600, className="small-number wide-number"),
-                    html.Span("×"),
-                    dcc.Input(id="export-height", type="number", min=100, max=8000, step=1, value=900, className="small-number wide-number"),
-                    html.Span("px (custom)", className="small"),
-                ],
-                className="button-row",
-            ),
-            html.Button("Export", id="export-button", className="button"),
-            dcc.Loading(html.P(id="export-message", className="muted small"), type="dot"),
-            dcc.Download(id="export-download"),
-        ],
-        className="control export",
-    )
 
 
 def _header(data):
