@@ -87,6 +87,8 @@ def _fail(error: Exception) -> None:
 @click.option("--port", type=click.IntRange(1, 65535), default=8050, show_default=True)
 @click.option("--debug", is_flag=True, help="Dash's debug mode (reloader and error overlay)")
 @click.option("--basemap", metavar="URL", help="a tile URL with {z}/{x}/{y} or a MapLibre style URL (default: none, fully offline)")
+@click.option("--title", metavar="TEXT", help="the data's display name (default: \"title\" of <data>.meta.json)")
+@click.option("--source", metavar="TEXT", help="the source line, e.g. 'RFE/RL, 21 Jan 2025' (default: publisher and date of <data>.meta.json)")
 def serve(**options):
     """Run the dashboard (the default command)."""
     from .commands import run_serve

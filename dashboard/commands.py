@@ -57,7 +57,10 @@ def print_reports(reports) -> None:
 def _open(args, basemap=None):
     from .store.open import open_dataset
 
-    data = open_dataset(args.data, args.territory, args.fmt, args.mapping, args.encoding, args.type_value, basemap=basemap)
+    data = open_dataset(
+        args.data, args.territory, args.fmt, args.mapping, args.encoding, args.type_value, basemap=basemap,
+        title=getattr(args, "title", None), source=getattr(args, "source", None),
+    )
     print_reports(data.reports)
     for notice in data.notices:
         print(f"note: {notice}", file=sys.stderr)
