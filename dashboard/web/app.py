@@ -26,6 +26,7 @@ def create_app(data: Dataset) -> dash.Dash:
         serve_locally=True,  # every script from this server: the page works offline
         update_title=None,
     )
+    app.index_string = app.index_string.replace("<html>", '<html lang="en">', 1)  # the page's language, for screen readers
     app.layout = build_layout(data)
     app.dashboard_data = data
 

@@ -17,7 +17,6 @@ import dash
 from dash import Input, Output, State, ctx, dcc, html, no_update
 
 from ..ingest.write import events_to_csv
-from ..render.describe import source_line
 from ..store.dataset import Dataset
 from ..store.saved_views import FileSavedViews, SavedViewsError, views_file_for
 from ..view import fit_view_to_data, view_from_query, view_to_query
@@ -27,6 +26,9 @@ from .outputs import render_outputs
 from .panels import detail_panel, load_notices
 
 SPEEDS_MS = (500, 1000, 2000)
+# Buttons win over the controls they fire with: Reset right after typing commits the text and
+# clicks Reset in one request, and Reset is what was meant.
+BUTTONS = ("reset", "play", "step-back", "step-forward", "exit-present", "prev-view", "next-view")
 MAX_SELECTED = 5_000  # ids in one table or map selection
 
 
@@ -34,6 +36,20 @@ def current_view(data: Dataset, query):
     """The view in the page's view store (a query string), valid for the data."""
     view, _ = view_from_query(query if isinstance(query, str) else "")
     return fit_view_to_data(view, data.store.bounds)[0]
+
+
+def first_trigger():
+    """The id that changed; a button when one did, whatever else changed with it."""
+    changed = [t["prop_id"].split(".")[0] for t in ctx.triggered or []]
+    return next((b for b in BUTTONS if b in changed), ctx.triggered_id)
+
+
+def _saved_slide(value, options):
+    """(name, query) of the saved view chosen in the list, for the title."""
+    if not isinstance(value, str) or not isinstance(options, list):
+        return None
+    query = next((o.get("query") for o in options if isinstance(o, dict) and o.get("value") == value), None)
+    return (value, query) if isinstance(query, str) else None
 
 
 def register_view_callbacks(app: dash.Dash, data: Dataset) -> None:
@@ -55,9 +71,8 @@ def register_view_callbacks(app: dash.Dash, data: Dataset) -> None:
             "timeline_selection": Input("timeline", "selectedData"),
             "map_click": Input("map", "clickData"),
             "relayout": Input("map", "relayoutData"),
-            "buttons": [
-                Input(i, "n_clicks") for i in ("reset", "play", "step-back", "step-forward", "exit-present", "prev-view", "next-view")
-            ],
+            "buttons": [Input(i, "n_clicks") for i in BUTTONS],
+            "fly_to": Input("fly-to", "data"),
             "tick": Input("player", "n_intervals"),
             "saved_value": Input("saved-list", "value"),
             "current_query": State("view", "data"),
@@ -67,9 +82,9 @@ def register_view_callbacks(app: dash.Dash, data: Dataset) -> None:
             "saved_options": State("saved-list", "options"),
         },
     )
-    def sync_view(search, controls, timeline_selection, map_click, relayout, buttons, tick, saved_value, current_query,
+    def sync_view(search, controls, timeline_selection, map_click, relayout, buttons, fly_to, tick, saved_value, current_query,
                   player_disabled, play_mode, window_days, saved_options):
-        trigger = ctx.triggered_id
+        trigger = first_trigger()
         search = search if isinstance(search, str) else ""
         if trigger == "map" and ctx.triggered and "relayoutData" in ctx.triggered[0]["prop_id"]:
             trigger = "map-relayout"
@@ -90,7 +105,7 @@ def register_view_callbacks(app: dash.Dash, data: Dataset) -> None:
         view, view_notices, playing, saved = next_view(
             store.bounds, trigger, search, controls,
             {"timeline_selection": timeline_selection, "map_click": map_click, "relayout": relayout,
-             "play_mode": play_mode, "window_days": window_days},
+             "play_mode": play_mode, "window_days": window_days, "fly_to": fly_to},
             current_query if isinstance(current_query, str) else None, not player_disabled, saved,
         )
         query = view_to_query(view)
@@ -121,15 +136,18 @@ def register_view_callbacks(app: dash.Dash, data: Dataset) -> None:
             "table_note": Output("table-note", "children"),
             "root_class": Output("root", "className"),
             "territory": Output("territory-summary", "children"),
+            "title": Output("title", "children"),
+            "table_class": Output("table", "className"),
         },
         inputs={"query": Input("view", "data"), "selection": Input("selection", "data")},
+        state={"saved_value": State("saved-list", "value"), "saved_options": State("saved-list", "options")},
     )
-    def render_view(query, selection):
+    def render_view(query, selection, saved_value, saved_options):
         view = current_view(data, query)
         selection = selection if isinstance(selection, dict) else {}
-        out = render_outputs(data, view, _ids(selection.get("rows")), _ids(selection.get("map")) or None)
-        out["source_line"] = source_line(data, view)
+        out = render_outputs(data, view, _ids(selection.get("rows")), _ids(selection.get("map")) or None, _saved_slide(saved_value, saved_options))
         out["root_class"] = f"root theme-{view.theme}" + (" present" if view.present else "")
+        out["table_class"] = "ag-theme-quartz-dark" if view.theme == "dark" else "ag-theme-quartz"
         return out
 
     # Selections reach the render through a store, set only when the user
@@ -153,9 +171,20 @@ def register_view_callbacks(app: dash.Dash, data: Dataset) -> None:
             selection["map"] = _ids([c[0] for c in custom if isinstance(c, list) and c]) or None
         return selection
 
-    @app.callback(Output("detail", "children"), Input("map", "clickData"), Input("table", "selectedRows"), State("mode", "value"))
-    def show_detail(map_click, selected_rows, mode):
+    @app.callback(
+        Output("detail-body", "children"),
+        Output("detail", "className"),
+        Output("fly-to", "data"),
+        Input("map", "clickData"),
+        Input("table", "selectedRows"),
+        Input("detail-close", "n_clicks"),
+        State("mode", "value"),
+        prevent_initial_call=True,
+    )
+    def show_detail(map_click, selected_rows, _close, mode):
         event_id = None
+        if ctx.triggered_id == "detail-close":
+            return no_update, "detail operator", no_update
         if ctx.triggered_id == "map" and isinstance(map_click, dict) and mode == "points":
             points = map_click.get("points") or [{}]
             custom = points[0].get("customdata") if isinstance(points, list) and isinstance(points[0], dict) else None
@@ -163,8 +192,13 @@ def register_view_callbacks(app: dash.Dash, data: Dataset) -> None:
         elif ctx.triggered_id == "table" and isinstance(selected_rows, list) and selected_rows and isinstance(selected_rows[-1], dict):
             event_id = selected_rows[-1].get("event_id")
         if not isinstance(event_id, str):
-            return no_update
-        return detail_panel(store.record(event_id))
+            return no_update, no_update, no_update
+        record = store.record(event_id)
+        if record is None:
+            return detail_panel(None), "detail operator open", no_update
+        # A row chosen in the table brings the map to its event; a click on the map is already there.
+        fly = {"lat": record.get("latitude"), "lon": record.get("longitude"), "precision": record.get("geo_precision"), "id": event_id}
+        return detail_panel(record, data), "detail operator open", fly if ctx.triggered_id == "table" else no_update
 
     @app.callback(Output("download", "data"), Input("download-button", "n_clicks"), State("view", "data"), prevent_initial_call=True)
     def download_csv(_, query):
@@ -237,11 +271,21 @@ def _ids(values) -> tuple[str, ...]:
 
 
 def register_page_helpers(app: dash.Dash) -> None:
-    """Browser-only bookkeeping: copy link, fullscreen, the keyboard help."""
+    """Browser-only bookkeeping: copy link, fullscreen, the keyboard help, the date readout (assets/page.js)."""
     app.clientside_callback(
-        "function(n) { return window.location.href; }",
-        Output("copy-link", "content"),
+        "function(n) { return window.dashboardPage.copyLink(); }",
+        Output("copy-status", "children"),
         Input("copy-link", "n_clicks"),
+        prevent_initial_call=True,
+    )
+    app.clientside_callback(
+        """function(drag, value) {
+            const t = ((window.dash_clientside.callback_context.triggered || [])[0] || {}).prop_id || '';
+            return window.dashboardPage.readout(t.indexOf('drag_value') >= 0 ? drag : value);
+        }""",
+        Output("date-readout", "children"),
+        Input("date-slider", "drag_value"),
+        Input("date-slider", "value"),
         prevent_initial_call=True,
     )
     app.clientside_callback(

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from dash import html
 
-from ..render.describe import describe_view
 from ..render.map import map_figure
 from ..render.territory import territory_for_view
 from ..render.timeline import timeline_figure
@@ -11,13 +10,16 @@ from ..schema import type_colour
 from ..store.dataset import Dataset
 from ..view import ViewState
 from .panels import TABLE_FIELDS, table_rows
+from .words import filters_line, page_title, source_text
 
 TABLE_LIMIT = 500  # rows sent to the table (50 pages); the CSV download has them all
 PRESENT_MAP_SCALE, PRESENT_TIMELINE_SCALE = 1.5, 1.4  # presentation mode: bigger marks and text
 
 
-def render_outputs(data: Dataset, view: ViewState, selected_ids=(), map_selection_ids=None) -> dict:
-    """Everything the view shows; the main callback returns these."""
+def render_outputs(data: Dataset, view: ViewState, selected_ids=(), map_selection_ids=None, saved=None) -> dict:
+    """Everything the view shows; the main callback returns these.
+
+    saved: (name, query) of the saved view last opened, for the title."""
     store = data.store
     count = store.count(view)
     territory_layers, territory_label, territory_sentence = territory_for_view(data, view)
@@ -30,6 +32,9 @@ def render_outputs(data: Dataset, view: ViewState, selected_ids=(), map_selectio
         selected_ids=tuple(selected_ids),
         scale=PRESENT_MAP_SCALE if view.present else 1.0,
     )
+    if view.present:
+        figure = for_the_room(figure)
+    figure = whole_number_colour_bars(figure)
     timeline = timeline_figure(view, store, scale=PRESENT_TIMELINE_SCALE if view.present else 1.0)
     type_counts = store.counts_by_type(view.replace(types=None, sub_types=None))
     sub_counts = store.counts_by_sub_type(view.replace(sub_types=None))
@@ -46,10 +51,20 @@ def render_outputs(data: Dataset, view: ViewState, selected_ids=(), map_selectio
         "map": figure,
         "timeline": timeline,
         "count": f"{count:,} of {store.total:,} events",
-        "summary": describe_view(view, store, count),
+        "summary": filters_line(view, store, count),
+        "title": page_title(view, store, *(saved or (None, None))),
+        "source_line": source_text(data, view),
         "type_options": [
             {
-                "label": html.Span([html.Span(className="swatch", style={"background": type_colour(t, store.custom_types)}), f"{t} ({type_counts.get(t, 0):,})"]),
+                "label": html.Span(
+                    [
+                        html.Span(className="swatch", style={"background": type_colour(t, store.custom_types)}),
+                        html.Span(f"{t} ({type_counts.get(t, 0):,})", className="type-name"),
+                        # A button inside the label: a click on it does not tick the box (HTML's label rules).
+                        html.Button("only", className="only", **{"data-type": t, "aria-label": f"Only {t}", "type": "button"}),
+                    ],
+                    className="type-option",
+                ),
                 "value": t,
             }
             for t in store.bounds.types
@@ -59,3 +74,31 @@ def render_outputs(data: Dataset, view: ViewState, selected_ids=(), map_selectio
         "table_note": table_note,
         "territory": territory_sentence,
     }
+
+
+# What only the operator needs, said on the map by the renderer; not for a room.
+OPERATOR_HINTS = ("Narrow the filters", "No events match these filters")
+
+
+def for_the_room(figure):
+    """Presentation: the map's notes without advice to the operator (the count says when nothing matches)."""
+    kept = []
+    for note in figure.layout.annotations or ():
+        text = note.text or ""
+        for hint in OPERATOR_HINTS:
+            text = text.split(hint)[0].strip() if hint in text else text
+        if text:
+            kept.append(note.update(text=text))
+    figure.layout.annotations = kept
+    return figure
+
+
+def whole_number_colour_bars(figure):
+    """Density colour bars count events: whole-number ticks, one per event when there are few."""
+    for trace in figure.data:
+        if trace.type == "densitymap" and trace.z is not None and len(trace.z):
+            largest = max(trace.z)
+            trace.colorbar.tickformat = ",d"
+            if largest <= 6:
+                trace.colorbar.dtick = 1
+    return figure
