@@ -54,6 +54,11 @@
       }
       var ids = (button.getAttribute('aria-labelledby') || '').split(/\s+/).filter(function (id) { return id && id !== labelId; });
       set(button, 'aria-labelledby', [labelId].concat(ids).join(' '));
+      // Dash focuses a hidden input first (aria-hidden, yet reached by Tab): Tab goes to the button itself.
+      var wrapper = button.closest('.dash-dropdown-wrapper');
+      var decoy = wrapper && wrapper.querySelector('.dash-dropdown-focus-target');
+      if (decoy) { set(decoy, 'tabindex', '-1'); }
+      set(button, 'tabindex', '0');
     });
   }
   function fixUpload(root) {
@@ -82,7 +87,7 @@
   }
   new MutationObserver(schedule).observe(document.documentElement, {
     childList: true, subtree: true, attributes: true,
-    attributeFilter: ['role', 'aria-selected', 'aria-valuenow', 'aria-labelledby']
+    attributeFilter: ['role', 'aria-selected', 'aria-valuenow', 'aria-labelledby', 'tabindex']
   });
   document.addEventListener('DOMContentLoaded', fixAll);
 })();

@@ -129,8 +129,8 @@ def _types(bounds):
             html.Div(
                 [
                     html.H3("Event type", className="control-label"),
-                    html.Button("All", id="types-all", className="button link", **{"aria-label": "Tick every event type"}),
-                    html.Button("None", id="types-none", className="button link", **{"aria-label": "Untick every event type"}),
+                    html.Button("All", id="types-all", className="button link", **{"aria-label": "All event types"}),
+                    html.Button("None", id="types-none", className="button link", **{"aria-label": "None of the event types"}),
                 ],
                 className="types-head",
             ),
