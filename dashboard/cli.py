@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+from pathlib import Path
 from types import SimpleNamespace
 
 import click
@@ -65,9 +66,25 @@ def import_options(format_flag: str = "--format"):
     return decorate
 
 
+SAMPLE_TERRITORY = "data/territory-sample/"
+
+
+def _territory_path(ctx, param, value):
+    """A control layer that is not there: say in one sentence what to use instead."""
+    if value and not Path(value).exists():
+        raise click.BadParameter(
+            f"{value} does not exist; use the bundled sample (--territory {SAMPLE_TERRITORY}) "
+            "or download the whole history with `python -m dashboard fetch-territory`."
+        )
+    return value
+
+
 def data_options(command):
     command = import_options("--input-format")(command)
-    command = click.option("--territory", metavar="PATH", help="territorial-control layer: a folder of daily snapshots or one file")(command)
+    command = click.option(
+        "--territory", metavar="PATH", callback=_territory_path,
+        help=f"territorial-control layer: a folder of daily snapshots or one file (a sample: {SAMPLE_TERRITORY})",
+    )(command)
     return click.option("--data", multiple=True, metavar="PATH", help="event file (repeatable; default: the bundled article events)")(command)
 
 
