@@ -65,6 +65,11 @@
 
   window.dashboardPage = {
     dayText: dayText,
+    isoText: function (iso) {
+      // The table keeps ISO dates (they sort) and shows them as 11 Jan 2025.
+      var m = /^(\d{4})-(\d{2})-(\d{2})/.exec(iso || '');
+      return m ? parseInt(m[3], 10) + ' ' + MONTHS[parseInt(m[2], 10) - 1] + ' ' + m[1] : (iso || '');
+    },
     readout: function (range) {
       if (!Array.isArray(range) || range.length !== 2) { return window.dash_clientside.no_update; }
       var a = dayText(range[0]), b = dayText(range[1]);

@@ -322,7 +322,13 @@ def _header(data):
 def _table():
     return dag.AgGrid(
         id="table",
-        columnDefs=[{"field": f, "headerName": h, "width": w} for f, h, w in TABLE_COLUMNS],
+        columnDefs=[
+            {"field": f, "headerName": h, "width": w}
+            # ISO in the data (it sorts); 11 Jan 2025 on screen, as everywhere on the page.
+            | ({"valueFormatter": {"function": "window.dashboardPage ? window.dashboardPage.isoText(params.value) : params.value"}}
+               if f == "event_date" else {})
+            for f, h, w in TABLE_COLUMNS
+        ],
         rowData=[],
         getRowId="params.data.event_id",
         defaultColDef={"sortable": True, "resizable": True, "filter": False},
