@@ -120,12 +120,29 @@ def _inside(offset: int, text: str, span: int, width: float) -> bool:
     return x - w / 2 >= -SPILL_PX and x + w / 2 <= width + SPILL_PX
 
 
+ANCHOR_LEFT = {"transform": f"translateX(-{THUMB_PX // 2}px)"}  # the label starts at the slider's left end
+ANCHOR_RIGHT = {"transform": f"translateX(calc(-100% + {THUMB_PX // 2}px))"}  # ends at its right end
+
+
+def mark_box(offset: int, mark, span: int, width: float = SLIDER_PX) -> tuple[float, float]:
+    """(left, right) of a mark's label: centred on its value, or anchored to an end."""
+    x = mark_x(offset, span, width)
+    text = mark["label"] if isinstance(mark, dict) else mark
+    w = label_px(text)
+    style = mark.get("style") if isinstance(mark, dict) else None
+    if style == ANCHOR_LEFT:
+        return x - THUMB_PX / 2, x - THUMB_PX / 2 + w
+    if style == ANCHOR_RIGHT:
+        return x + THUMB_PX / 2 - w, x + THUMB_PX / 2
+    return x - w / 2, x + w / 2
+
+
 def marks_fit(marks: dict, span: int, width: float = SLIDER_PX) -> bool:
     """No mark reaches out of the slider's box and no two touch."""
-    if not all(_inside(o, t, span, width) for o, t in marks.items()):
+    boxes = sorted(mark_box(o, m, span, width) for o, m in marks.items())
+    if any(left < -SPILL_PX or right > width + SPILL_PX for left, right in boxes):
         return False
-    boxes = sorted((mark_x(o, span, width), label_px(t)) for o, t in marks.items())
-    return all(b[0] - b[1] / 2 - (a[0] + a[1] / 2) >= GAP_PX for a, b in zip(boxes, boxes[1:]))
+    return all(b[0] - a[1] >= GAP_PX for a, b in zip(boxes, boxes[1:]))
 
 
 def _labelled(days, first, label) -> dict:
@@ -154,6 +171,9 @@ def day_marks(first: dt.date, last: dt.date, width: float = SLIDER_PX) -> dict:
         marks = _labelled(days, first, label)
         if len(marks) >= 2 and marks_fit(marks, span, width):
             return marks
-    # Nothing regular fits (a span of a day or two at most): the two ends.
-    ends = {0: show_day(first), span: show_day(last)}
-    return ends if marks_fit(ends, span, width) else {0: f"{first.day} {first:%b}", span: f"{last.day} {last:%b}"}
+    # Nothing regular fits (a span of a day or two at most): the two ends, their labels anchored inside.
+    for start, end in ((show_day(first), show_day(last)), (f"{first.day} {first:%b}", f"{last.day} {last:%b}")):
+        ends = {0: {"label": start, "style": ANCHOR_LEFT}, span: {"label": end, "style": ANCHOR_RIGHT}}
+        if marks_fit(ends, span, width):
+            return ends
+    return {}
