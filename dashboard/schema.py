@@ -36,8 +36,6 @@ NATIVE_COLUMNS = [
 # Added by the spatial join (join.py).
 JOINED_COLUMNS = ["country_code", "admin1_code", "admin1_name", "join_note"]
 
-REQUIRED_COLUMNS = ["event_id", "event_date", "event_type"]
-
 DATE_PRECISIONS = ["day", "week", "month", "year"]
 
 # Coarsest last. "region" is admin-1; "country" is coarser than admin-1, so a
@@ -87,7 +85,6 @@ ACLED_TAXONOMY: dict[str, list[str]] = {
         "Other",
     ],
 }
-EVENT_TYPES = list(ACLED_TAXONOMY)
 
 # Okabe-Ito: the colour-blind-safe palette (Okabe & Ito 2008), one colour per
 # ACLED type, shared by map, legend, timeline and exports.  Custom types from

@@ -14,7 +14,6 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 MAP_MODES = ("points", "choropleth", "density")
 THEMES = ("light", "dark")
-PLAYBACK_MODES = ("day", "window", "cumulative")
 
 
 @dataclass(frozen=True)

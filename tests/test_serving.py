@@ -3,36 +3,41 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 import urllib.request
+from pathlib import Path
 
 import pytest
 
 from conftest import DashboardServer
 
 
-def render_request(base_url: str, query: str) -> dict:
-    """Call the main render callback as the browser does, through the server's own dependency list."""
+def render_request(base_url: str, query: str, probe: str = "") -> dict:
+    """Open the view in `query` as the browser does on a URL change, through the server's own dependency list."""
     dependencies = json.loads(urllib.request.urlopen(base_url + "/_dash-dependencies").read())
-    render = next(d for d in dependencies if any(i["id"] == "view" and i["property"] == "data" for i in d["inputs"]))
-    inputs = [
-        {"id": i["id"], "property": i["property"], "value": query if i["id"] == "view" else None} for i in render["inputs"]
-    ]
+    page = next(d for d in dependencies if "map.figure" in d["output"])
+    value = {("url", "search"): "?" + query}
     body = {
-        "output": render["output"],
-        "outputs": [{"id": o.split(".")[0], "property": o.split(".")[1]} for o in render["output"].strip(".").split("...")],
-        "inputs": inputs,
-        "changedPropIds": ["view.data"],
-        "state": [],
+        "output": page["output"],
+        "outputs": [{"id": o.split(".")[0], "property": o.split(".")[1]} for o in page["output"].strip(".").split("...")],
+        "inputs": [{"id": i["id"], "property": i["property"], "value": value.get((i["id"], i["property"]))} for i in page["inputs"]],
+        "changedPropIds": ["url.search"],
+        "state": [{"id": i["id"], "property": i["property"], "value": None} for i in page["state"]],
     }
     request = urllib.request.Request(
-        base_url + "/_dash-update-component", data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
+        base_url + "/_dash-update-component" + (f"?probe={probe}" if probe else ""), data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
     )
     return json.loads(urllib.request.urlopen(request).read())
 
 
 @pytest.fixture(scope="module")
 def gunicorn_server(cache_dir):
-    command = [sys.executable, "-m", "gunicorn", "--workers", "3", "--bind", "127.0.0.1:{port}", "dashboard.wsgi:server"]
+    # The access log names the worker (pid) that answered each request.
+    command = [
+        sys.executable, "-m", "gunicorn", "--workers", "3", "--bind", "127.0.0.1:{port}",
+        "--access-logfile", "-", "--access-logformat", "worker=%(p)s %(U)s?%(q)s", "dashboard.wsgi:server",
+    ]
     running = DashboardServer(cache_dir=cache_dir, command=command)
     yield running
     running.stop()
@@ -46,8 +51,25 @@ def test_gunicorn_serves_the_page_and_the_boundaries(gunicorn_server):
 
 
 def test_every_worker_gives_the_same_answer(gunicorn_server):
-    # Many requests over fresh connections reach all three workers.
-    answers = {json.dumps(render_request(gunicorn_server.url, "type=Battles")["response"], sort_keys=True) for _ in range(12)}
-    assert len(answers) == 1
-    response = json.loads(answers.pop())
-    assert response["count"]["children"] == "2 of 12 events"
+    answers: dict[str, set[str]] = {}  # worker pid -> distinct answers
+    for attempt in range(60):
+        probe = f"p{attempt}"
+        answer = json.dumps(render_request(gunicorn_server.url, "type=Battles", probe)["response"], sort_keys=True)
+        worker = _worker_of(gunicorn_server, probe)
+        answers.setdefault(worker, set()).add(answer)
+        if len(answers) == 3 and attempt >= 11:
+            break
+    assert len(answers) >= 2, f"requests reached only workers {sorted(answers)}"
+    distinct = set().union(*answers.values())
+    assert len(distinct) == 1, "workers answered differently"
+    assert json.loads(distinct.pop())["count"]["children"] == "2 of 12 events"
+
+
+def _worker_of(server, probe: str) -> str:
+    for _ in range(50):
+        server.log.flush()
+        for line in Path(server.log.name).read_text().splitlines():
+            if line.startswith("worker=") and line.endswith(f"probe={probe}"):
+                return line.split()[0]
+        time.sleep(0.05)
+    raise AssertionError(f"no access-log line for probe {probe}")

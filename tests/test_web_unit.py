@@ -378,3 +378,88 @@ def test_crafted_requests_never_end_in_a_server_error(client):
             if response.status_code not in (200, 204):
                 failures.append((output_key, response.status_code, inputs, states))
     assert failures == []
+
+
+# ------------------------------------------------ saved views that fail
+
+
+def test_a_save_that_cannot_be_written_says_why(tmp_path):
+    import os
+
+    folder = tmp_path / "read-only"
+    folder.mkdir()
+    views_file = FileSavedViews(folder / "views.json")
+    os.chmod(folder, 0o500)
+    try:
+        if os.access(folder, os.W_OK):
+            pytest.skip("running as a user who can write anywhere (root): a full disk is simulated below")
+        with pytest.raises(SavedViewsError, match="Not saved: could not write"):
+            views_file.save("Kursk", "region=RU-KRS")
+    finally:
+        os.chmod(folder, 0o700)
+
+
+def test_a_full_disk_on_save_is_a_sentence_not_a_crash(tmp_path, monkeypatch):
+    import tempfile
+
+    views_file = FileSavedViews(tmp_path / "views.json")
+
+    def disk_full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(tempfile, "mkstemp", disk_full)
+    with pytest.raises(SavedViewsError, match="No space left on device"):
+        views_file.save("Kursk", "region=RU-KRS")
+    assert views_file.list() == []
+
+
+def test_the_page_says_why_a_save_failed(data, tmp_path):
+    """Through the real callback: the message reaches the page, the list stays as it was."""
+    from dashboard.store.dataset import Dataset
+    from dashboard.web.app import create_app
+
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the views folder should be")
+    app = create_app(Dataset(store=data.store, label="x", views=FileSavedViews(blocker / "views.json")))
+    key = next(k for k in app.callback_map if "views-message.children" in k)
+    spec = app.callback_map[key]
+    values = {"save-view.n_clicks": 1, "view-name.value": "Kursk", "view.data": "region=RU-KRS"}
+    body = {
+        "output": key,
+        "outputs": [{"id": o.component_id, "property": o.component_property} for o in spec["output"]],
+        "inputs": [{**i, "value": values.get(f"{i['id']}.{i['property']}")} for i in spec["inputs"]],
+        "state": [{**s, "value": values.get(f"{s['id']}.{s['property']}")} for s in spec["state"]],
+        "changedPropIds": ["save-view.n_clicks"],
+    }
+    response = app.server.test_client().post("/_dash-update-component", json=body)
+    assert response.status_code == 200
+    message = response.get_json()["response"]["views-message"]["children"]
+    assert message.startswith("Not saved: could not write") and "Kursk" not in message
+
+
+def test_a_deeply_nested_import_is_refused_in_a_sentence(tmp_path):
+    views_file = FileSavedViews(tmp_path / "views.json")
+    with pytest.raises(SavedViewsError, match="nested too deeply"):
+        views_file.import_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(SavedViewsError):
+        views_file.import_text('[{"name": 3, "query": []}, "x"]' + "x")
+
+
+def test_boundary_files_are_gzipped_cached_and_checked(client):
+    import gzip
+
+    app, http = client
+    plain = http.get("/geo/admin1/UA.geojson")
+    zipped = http.get("/geo/admin1/UA.geojson", headers={"Accept-Encoding": "gzip, deflate, br"})
+    assert zipped.headers["Content-Encoding"] == "gzip" and len(zipped.data) * 2 < len(plain.data)
+    assert json.loads(gzip.decompress(zipped.data)) == json.loads(plain.data)
+    again = http.get("/geo/admin1/UA.geojson", headers={"Accept-Encoding": "gzip", "If-None-Match": zipped.headers["ETag"]})
+    assert again.status_code == 304
+    assert http.get("/geo/admin1/XX.geojson").status_code == 404
+    assert http.get("/geo/secrets.geojson").status_code == 404
+
+
+def test_callback_responses_are_compressed(client):
+    app, http = client
+    page = http.get("/", headers={"Accept-Encoding": "gzip"})
+    assert page.headers.get("Content-Encoding") == "gzip"

@@ -1,7 +1,7 @@
 """Everything one view shows on the page, from the store through the contract."""
 from __future__ import annotations
 
-from dash import html
+from dash import Patch, html, no_update
 
 from ..render.map import map_figure
 from ..render.territory import territory_for_view
@@ -102,3 +102,71 @@ def whole_number_colour_bars(figure):
             if largest <= 6:
                 trace.colorbar.dtick = 1
     return figure
+
+
+# What a view shows on the page: output key -> (component id, property).
+SHOWN = {
+    "map": ("map", "figure"),
+    "timeline": ("timeline", "figure"),
+    "count": ("count", "children"),
+    "summary": ("summary", "children"),
+    "source_line": ("source-line", "children"),
+    "type_options": ("types", "options"),
+    "sub_type_options": ("sub-types", "options"),
+    "table": ("table", "rowData"),
+    "table_note": ("table-note", "children"),
+    "root_class": ("root", "className"),
+    "territory": ("territory-summary", "children"),
+    "title": ("title", "children"),
+    "table_class": ("table", "className"),
+}
+# Changing these redraws the figures whole (new layers, colours, sizes); any
+# other change of filters sends only the figures' data.
+REDRAW_FIELDS = ("mode", "theme", "present", "territory", "territory_opacity")
+POSITION_FIELDS = ("center_lat", "center_lon", "zoom")
+
+
+def redraw_kind(before: ViewState | None, after: ViewState) -> str:
+    """"full" (first draw, or mode/theme/presentation changed), "none" (only the map moved) or "patch"."""
+    if before is None or any(getattr(before, f) != getattr(after, f) for f in REDRAW_FIELDS):
+        return "full"
+    changed = [f for f in ViewState.__dataclass_fields__ if getattr(before, f) != getattr(after, f)]
+    if not changed or set(changed) <= set(POSITION_FIELDS):
+        return "none"
+    return "patch"
+
+
+def shown_outputs(data: Dataset, view: ViewState, kind: str, selected_ids=(), map_selection_ids=None, saved=None,
+                  move_map: bool = False) -> dict:
+    """The SHOWN outputs for a view: everything ("full"), nothing ("none"), or the figures' data only ("patch").
+
+    saved: (name, query) of the open saved view, for the title; move_map: the
+    patch also moves the map to the view's centre and zoom (a row chosen in the table)."""
+    if kind == "none":
+        return {key: no_update for key in SHOWN}
+    out = render_outputs(data, view, selected_ids, map_selection_ids, saved)
+    out["root_class"] = f"root theme-{view.theme}" + (" present" if view.present else "")
+    out["table_class"] = "ag-theme-quartz-dark" if view.theme == "dark" else "ag-theme-quartz"
+    if kind == "patch":
+        moved = (("map", "center"), ("map", "zoom")) if move_map else ()
+        out["map"] = figure_patch(out["map"], ("annotations", "showlegend", ("map", "layers")) + moved)
+        out["timeline"] = figure_patch(out["timeline"], ("shapes", "yaxis"))
+    return out
+
+
+def figure_patch(figure, layout_keys) -> Patch:
+    """A Dash Patch that replaces a figure's traces and the named layout parts, keeping the rest.
+
+    The browser keeps the map's style, boundary sources and position; only
+    what the filters change travels (and Plotly redraws only that)."""
+    whole = figure.to_plotly_json() if hasattr(figure, "to_plotly_json") else figure
+    patch = Patch()
+    patch["data"] = whole.get("data", [])
+    layout = whole.get("layout", {})
+    for key in layout_keys:
+        if isinstance(key, tuple):
+            parent, child = key
+            patch["layout"][parent][child] = layout.get(parent, {}).get(child, [])
+        else:
+            patch["layout"][key] = layout.get(key, [] if key != "showlegend" else False)
+    return patch
