@@ -248,7 +248,8 @@ def test_at_390x844_a_usable_map_and_the_filters_in_a_drawer(server, browser_fac
     assert box(driver, "#map")["h"] >= 300 and box(driver, "#map")["w"] >= 350
     assert not driver.find_element(By.ID, "sidebar").is_displayed()
     driver.find_element(By.ID, "drawer-button").click()
-    wait_for(driver, lambda d: d.find_element(By.ID, "sidebar").is_displayed())
+    wait_for(driver, lambda d: d.find_element(By.ID, "sidebar").is_displayed() and box(d, "#sidebar")["x"] >= -1)
+    time.sleep(0.5)  # the drawer has slid in
     driver.find_element(By.XPATH, "//div[@id='types']//label[contains(., 'Battles')]//input").click()
     wait_for_count(driver, "10 of 12 events")
     driver.find_element(By.ID, "drawer-close").click()

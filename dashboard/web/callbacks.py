@@ -42,7 +42,8 @@ def current_view(data: Dataset, query):
 def first_trigger():
     """The id that changed; a button when one did, whatever else changed with it."""
     changed = [t["prop_id"].split(".")[0] for t in ctx.triggered or []]
-    return next((b for b in BUTTONS if b in changed), ctx.triggered_id)
+    # A table row fires the selection and the fly-to together: the fly-to carries the selection with it.
+    return next((b for b in BUTTONS + ("fly-to",) if b in changed), ctx.triggered_id)
 
 
 def _saved_slide(value, options):
