@@ -76,4 +76,4 @@ def timeline_figure(view: ViewState, store: EventStore, scale: float = 1.0) -> g
 
 def whole_number_ticks(largest: int) -> dict:
     """Axis ticks at whole events only: no 0.5 events; a tick per event when there are few."""
-    return {"tickformat": ",d", "dtick": 1} if largest <= 6 else {"tickformat": ",d"}
+    return {"tickformat": ",d", "dtick": 1} if largest <= 4 else {"tickformat": ",d"}
