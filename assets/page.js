@@ -82,6 +82,10 @@
     }
   };
 
+  // The grid evaluates its formatters among these functions only.
+  var gridFunctions = window.dashAgGridFunctions = window.dashAgGridFunctions || {};
+  gridFunctions.isoText = window.dashboardPage.isoText;
+
   // Clicks, caught before Dash's option lists see them (capture on window).
   window.addEventListener('click', function (event) {
     var target = event.target;

@@ -325,7 +325,7 @@ def _table():
         columnDefs=[
             {"field": f, "headerName": h, "width": w}
             # ISO in the data (it sorts); 11 Jan 2025 on screen, as everywhere on the page.
-            | ({"valueFormatter": {"function": "window.dashboardPage ? window.dashboardPage.isoText(params.value) : params.value"}}
+            | ({"valueFormatter": {"function": "isoText(params.value)"}}
                if f == "event_date" else {})
             for f, h, w in TABLE_COLUMNS
         ],
