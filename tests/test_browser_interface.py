@@ -255,3 +255,33 @@ def test_at_390x844_a_usable_map_and_the_filters_in_a_drawer(server, browser_fac
     driver.find_element(By.ID, "drawer-close").click()
     wait_for(driver, lambda d: not d.find_element(By.ID, "sidebar").is_displayed())
     driver.save_screenshot(str(artifacts / "screen-390x844.png"))
+
+
+def test_find_a_type_narrows_the_list(server, browser):
+    # The bundled data has 3 types, so the box is hidden (it shows from 11); show it to try the search itself.
+    open_page(browser, server.url + "/")
+    wait_for_count(browser, "12 of 12 events")
+    assert not browser.find_element(By.ID, "types-search").is_displayed()
+    browser.execute_script("document.querySelector('.types-search').hidden = false")
+    browser.find_element(By.ID, "types-search").send_keys("expl")
+    shown = lambda d: [label.text.split(" (")[0] for label in d.find_elements(By.CSS_SELECTOR, "#types label") if label.is_displayed()]
+    wait_for(browser, lambda d: shown(d) == ["Explosions/Remote violence"], message="the list was not narrowed")
+    assert count_text(browser) == "12 of 12 events"  # finding is not filtering
+
+
+def test_playback_in_presentation_keeps_the_layout_still(server, browser_factory):
+    driver = sized(browser_factory, 1280, 720)
+    open_page(driver, server.url + "/?present=1")
+    wait_for_count(driver, "12 of 12 events")
+    time.sleep(1)
+    before = [box(driver, css) for css in ("#map", "#timeline", ".header")]
+    press(driver, " ")  # play, day by day: days with no events come up too
+    frames = set()
+    deadline = time.time() + 25
+    while len(frames) < 6 and time.time() < deadline:
+        frames.add(count_text(driver) + date_to(driver))
+        assert [box(driver, css) for css in ("#map", "#timeline", ".header")] == before, "the layout moved during playback"
+        assert not driver.find_element(By.ID, "notices").is_displayed()
+        time.sleep(0.2)
+    assert len(frames) >= 4, frames
+    press(driver, " ")

@@ -463,3 +463,15 @@ def test_callback_responses_are_compressed(client):
     app, http = client
     page = http.get("/", headers={"Accept-Encoding": "gzip"})
     assert page.headers.get("Content-Encoding") == "gzip"
+
+
+def test_type_search_shows_from_eleven_types(data):
+    import dataclasses
+
+    from dashboard.web.layout import _types
+
+    def search_hidden(n):
+        bounds = dataclasses.replace(data.store.bounds, types=tuple(f"Type {i}" for i in range(n)))
+        return next(c for c in _types(bounds).children if getattr(c, "className", "") == "types-search").hidden
+
+    assert search_hidden(3) and search_hidden(10) and not search_hidden(11) and not search_hidden(34)
