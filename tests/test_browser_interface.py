@@ -159,9 +159,9 @@ def test_type_list_all_none_and_only(server, browser):
     wait_for_count(browser, "12 of 12 events")
 
 
-@pytest.mark.parametrize("width", [320, 760])
+@pytest.mark.parametrize("width", [390, 1366, 1600])
 def test_slider_marks_do_not_overlap_or_leave_the_sidebar(server, browser_factory, width):
-    driver = sized(browser_factory, 1600 if width > 400 else 390, 900)
+    driver = sized(browser_factory, width, 900)
     open_page(driver, server.url + "/")
     if width < 400:
         driver.find_element(By.ID, "drawer-button").click()
@@ -177,6 +177,10 @@ def test_slider_marks_do_not_overlap_or_leave_the_sidebar(server, browser_factor
     for a, b in zip(marks, marks[1:]):
         assert a["right"] + 4 <= b["left"], f"{a['text']!r} touches {b['text']!r}"
     assert marks[0]["left"] >= sidebar["x"] and marks[-1]["right"] <= sidebar["x"] + sidebar["w"]
+    # The slider's ends and the date fields stay inside the sidebar too.
+    for css in ("#date-slider", "#date-from", "#date-to"):
+        part = box(driver, css)
+        assert sidebar["x"] <= part["x"] and part["x"] + part["w"] <= sidebar["x"] + sidebar["w"] - 8, css
 
 
 def test_dragging_the_slider_shows_the_dates_live(server, browser):
