@@ -101,7 +101,7 @@ def _source(record: dict, data: Dataset | None):
     if data is not None and (data.title or data.label):
         dataset = data.title or data.label
         ref = html.A(dataset, href=data.url, target="_blank", rel="noopener noreferrer") if _link(data.url or "") else html.Span(dataset)
-        parts.append(html.P([html.Span("Published in: ", className="label"), ref] + ([f" ({data.label})"] if data.title and data.label else []),
+        parts.append(html.P([html.Span("Dataset: ", className="label"), ref] + ([f" ({data.label})"] if data.title and data.label else []),
                             className="record-dataset small"))
     return parts
 
