@@ -1,4 +1,4 @@
-"""Command line: serve (the default), validate, events, export, territory, fetch-territory.
+"""Command line: serve (the default), validate, import, events, export, territory, fetch-territory.
 
 Built with click (already installed with Flask).  Each command gathers its
 options and calls one function of the package that does the work; exit
@@ -16,6 +16,7 @@ import click
 
 from . import config
 from .ingest.load import FORMATS, LoadError
+from .store.contract import StoreUnavailable
 from .territory import TerritoryError
 
 EXIT_OK, EXIT_REJECTED, EXIT_ERROR = 0, 1, 2
@@ -82,6 +83,10 @@ def _territory_path(ctx, param, value):
 def data_options(command):
     command = import_options("--input-format")(command)
     command = click.option(
+        "--store", metavar="URL", default=None,
+        help="a team database (postgresql://user@host/db) instead of event files (default $DASHBOARD_STORE)",
+    )(command)
+    command = click.option(
         "--territory", metavar="PATH", callback=_territory_path,
         help=f"territorial-control layer: a folder of daily snapshots or one file (a sample: {SAMPLE_TERRITORY})",
     )(command)
@@ -112,7 +117,7 @@ def serve(**options):
 
     try:
         sys.exit(run_serve(_args(**options)))
-    except (LoadError, TerritoryError) as error:
+    except (LoadError, TerritoryError, StoreUnavailable) as error:
         _fail(error)
 
 
@@ -130,6 +135,20 @@ def validate(**options):
         _fail(error)
 
 
+@main.command("import")
+@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@click.option("--into", metavar="URL", help="the team database, postgresql://user@host/db (default $DASHBOARD_STORE)")
+@import_options()
+def import_command(**options):
+    """Import event files into the team database (PostgreSQL + PostGIS)."""
+    from .commands import run_import
+
+    try:
+        sys.exit(run_import(_args(**options)))
+    except (LoadError, StoreUnavailable) as error:
+        _fail(error)
+
+
 @main.command()
 @data_options
 @click.option("--from", "date_from", callback=_iso_date, metavar="DATE")
@@ -143,7 +162,7 @@ def events(**options):
 
     try:
         sys.exit(run_events(_args(**options)))
-    except (LoadError, TerritoryError) as error:
+    except (LoadError, TerritoryError, StoreUnavailable) as error:
         _fail(error)
 
 
@@ -167,7 +186,7 @@ def export(**options):
 
     try:
         sys.exit(run_export_command(_args(**options)))
-    except (LoadError, TerritoryError) as error:
+    except (LoadError, TerritoryError, StoreUnavailable) as error:
         _fail(error)
 
 

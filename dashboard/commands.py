@@ -1,4 +1,4 @@
-"""What the serve, validate and events commands do (cli.py parses their options).
+"""What the serve, validate, import and events commands do (cli.py parses their options).
 
 `validate` and `events` are the contract other tools build on: their output
 formats and exit codes are tested.
@@ -54,12 +54,40 @@ def print_reports(reports) -> None:
                 print(f"  {note}", file=sys.stderr)
 
 
+def run_import(args) -> int:
+    """Read, validate and join the files as the app does, report each, and load them into the team database."""
+    from . import config
+    from .store.pg import connect, is_database_url, safe_url
+    from .store.pg_import import ImportFailed, load_events, prepare_for_import
+
+    url = args.into or config.STORE_URL
+    if not is_database_url(url):
+        print("error: say which database to import into: --into postgresql://user@host/database (or set DASHBOARD_STORE).",
+              file=sys.stderr)
+        return EXIT_ERROR
+    connect(url).close()  # a database that is not there is said before the files are read
+    prepared = prepare_for_import(args.paths, *import_options(args))
+    for report in prepared.reports:
+        print(f"{report.source} ({report.format}): {report.summary()}")
+        for line in report.rejects.head(10).itertuples():
+            print(f"  row {line.row}" + (f", {line.column}" if line.column else "") + f": {line.reason}")
+        if report.rows_rejected > 10:
+            print(f"  ... `python -m dashboard validate {report.source}` lists all {report.rows_rejected:,}")
+    try:
+        summary = load_events(url, prepared.events, prepared.reports)
+    except ImportFailed as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    print(f"{safe_url(url)}: {summary.sentence()}")
+    return EXIT_REJECTED if any(r.rows_rejected for r in prepared.reports) else EXIT_OK
+
+
 def _open(args, basemap=None):
     from .store.open import open_dataset
 
     data = open_dataset(
         args.data, args.territory, args.fmt, args.mapping, args.encoding, args.type_value, basemap=basemap,
-        title=getattr(args, "title", None), source=getattr(args, "source", None),
+        store=getattr(args, "store", None), title=getattr(args, "title", None), source=getattr(args, "source", None),
     )
     print_reports(data.reports)
     for notice in data.notices:

@@ -46,13 +46,14 @@ def test_presentation_mode_hides_controls_and_shows_title_and_legend_at_1080p(se
     assert title.is_displayed() and title.text == "Events, 11–21 Jan 2025"  # a sentence from the filters
     assert "11 Jan 2025 – 21 Jan 2025" in summary.text and "all event types" in summary.text
     assert "RFE/RL, 21 Jan 2025" in driver.find_element(By.ID, "source-line").text  # the publisher, not a file name
-    wait_for(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#map .legend .traces"), message="no legend on the map")
-    legend = driver.find_element(By.CSS_SELECTOR, "#map .legend")
-    assert legend.is_displayed() and EXPLOSIONS in legend.text
+    # The legend stays in presentation, beside the map (never on it).
+    wait_for(driver, lambda d: EXPLOSIONS in d.find_element(By.ID, "map-legend").text, message="no legend beside the map")
+    legend = driver.find_element(By.ID, "map-legend")
+    assert legend.is_displayed()
     # Read from across a room: big title and summary, legend text at least 20 px.
     assert font_px(driver, "#title") >= 36
     assert font_px(driver, "#summary") >= 24
-    legend_px = driver.execute_script("return parseFloat(document.querySelector('#map .legend text.legendtext').style.fontSize)")
+    legend_px = driver.execute_script("return parseFloat(getComputedStyle(document.querySelector('#map-legend .legend-label')).fontSize)")
     assert legend_px >= 20
     driver.save_screenshot(str(artifacts / "presentation-1920x1080.png"))
     # Leaving presentation mode returns to the same view with the controls.

@@ -40,7 +40,8 @@ def map_traces(driver) -> list[dict]:
         if (!gd || !gd._fullData) return [];
         // _fullData: Plotly's decoded arrays (the figure sends numbers as typed arrays).
         return gd._fullData.map(t => ({type: t.type, name: t.name,
-            ids: (t.customdata || []).map(c => Array.isArray(c) ? c[0] : c),
+            // A mark's event ids: its own id, or the ids of the events a cluster stands for (customdata[6]).
+            ids: (t.customdata || []).flatMap(c => Array.isArray(c) ? (c[6] ? String(c[6]).split(',') : [c[0]]) : [c]),
             locations: Array.from(t.locations || []), z: Array.from(t.z || [])}));
         """
     )
@@ -94,7 +95,8 @@ def test_page_loads_with_every_article_event_on_the_map(server, browser, artifac
     wait_for_count(browser, "12 of 12 events")
     with open(ARTICLE, encoding="utf-8") as handle:
         bundled = {row["event_id"] for row in csv.DictReader(handle)}
-    wait_for(browser, lambda d: ids_on_map(d) == bundled, message="map does not show every event")
+    # Every event but the one located only to Ukraine, which is listed, not pinned on Kyiv.
+    wait_for(browser, lambda d: ids_on_map(d) == bundled - {"RFERL-20250121-12"}, message="map does not show every event")
     browser.save_screenshot(str(artifacts / "dashboard.png"))
 
 

@@ -51,9 +51,9 @@ def summary(driver) -> str:
 def test_layer_shows_its_date_and_follows_the_end_date(territory_server, browser, artifacts):
     open_page(browser, territory_server.url + "/?from=2025-01-16&to=2025-01-16")
     wait_for(browser, lambda d: "as of 15 Jan 2025" in summary(d), message="layer date not shown")
-    assert any(layer["color"] == "#b2182b" for layer in territory_fills(browser))
-    legend = browser.find_element(By.CSS_SELECTOR, "#map .legend").text
-    assert "DeepStateMap as of 15 Jan 2025" in legend or "as of 15 Jan 2025" in legend
+    assert any(layer["color"] == "#C51B7D" for layer in territory_fills(browser))
+    legend = browser.find_element(By.ID, "map-legend").text
+    assert "Occupied as of 15 Jan 2025, per DeepStateMap" in legend
     # Move the end date: the layer and its date follow, and the change is measured.
     type_date(browser, "date-to", "21 Jan 2025")
     wait_for(browser, lambda d: "as of 20 Jan 2025" in summary(d), message="layer did not follow the end date")

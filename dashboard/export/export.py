@@ -157,10 +157,7 @@ class Renderer:
     def __enter__(self) -> "Renderer":
         import kaleido  # imported here: the page loads export.py without needing a browser
 
-        if self._files is None:
-            from ..boundaries import BOUNDARY_PATHS, BOUNDARY_URLS
-
-            self._files = {BOUNDARY_URLS[name]: path for name, path in BOUNDARY_PATHS.items()}
+        self._sent: set[str] = set()
 
         async def start():
             page = kaleido.PageGenerator(mathjax=False, others=[EXPORT_PAGE_SCRIPT])
@@ -182,8 +179,8 @@ class Renderer:
             raise ExportError(f"Chromium at {self._path} did not start ({type(error).__name__}): {CHROMIUM_HELP}") from None
         try:
             self._tab = self._browser.get_tab()  # kaleido's tab, on its page with plotly.js and ours
-            for url, path in self._files.items():
-                self._call("dashboardExport.addFile", url, Path(path).read_text(encoding="utf-8"))
+            for url, path in (self._files or {}).items():
+                self._send_file(url, path)
         except BaseException:
             self.__exit__(None, None, None)
             raise
@@ -213,6 +210,11 @@ class Renderer:
             raise ExportError(f"unknown image format {fmt!r}: use png, svg or pdf")
         figure = figure.to_plotly_json()
         figure["layout"] = {**figure.get("layout", {}), "width": width, "height": height}
+        from ..basemap import figure_urls, offline_files
+
+        # Every local file the figure names (basemap layers, glyphs), sent once per browser.
+        for url, path in offline_files(figure_urls(figure)).items():
+            self._send_file(url, path)
         result = self._call("dashboardExport.render", figure, fmt, PDF_SCALE if fmt == "pdf" else scale)
         if fmt == "svg":
             return result.encode("utf-8")
@@ -221,6 +223,15 @@ class Renderer:
         # Printed as kaleido prints it: the page sized by the page script.
         printed = self._send("Page.printToPDF", {**PDF_PRINT, "preferCSSPageSize": True, "printBackground": True, "pageRanges": "1"})
         return base64.b64decode(printed["data"])
+
+    def _send_file(self, url: str, path) -> None:
+        if url in self._sent:
+            return
+        if str(path).endswith(".pbf"):
+            self._call("dashboardExport.addBinaryFile", url, base64.b64encode(Path(path).read_bytes()).decode("ascii"))
+        else:
+            self._call("dashboardExport.addFile", url, Path(path).read_text(encoding="utf-8"))
+        self._sent.add(url)
 
     def _call(self, function: str, *arguments):
         """`function(*arguments)` in the page, awaited; its value, or ExportError with the page's message."""
@@ -285,7 +296,7 @@ def build_export_figure(
     the summary becomes the subtitle."""
     from ..boundaries import ATTRIBUTION
     from ..render.describe import describe_view
-    from ..render.map import fit_store_extent, map_figure
+    from ..render.map import first_view, map_figure
     from ..render.style import THEMES
     from ..render.territory import territory_for_view  # the page's rule for the control layer
 
@@ -297,7 +308,9 @@ def build_export_figure(
 
     headline = title.strip() if title and title.strip() else summary
     subtitle = [summary] if headline != summary else []
-    sources = [f"Events: {data.label}", ATTRIBUTION]
+    from ..basemap import ATTRIBUTION as BASEMAP_ATTRIBUTION  # GeoNames' CC BY asks for credit wherever its names show
+
+    sources = [f"Events: {data.label}", ATTRIBUTION, BASEMAP_ATTRIBUTION]
     if territory:
         subtitle.append(territory_sentence)
         layer = data.territory
@@ -323,8 +336,19 @@ def build_export_figure(
     if view.center_lat is not None and view.center_lon is not None and view.zoom is not None:
         centre_lat, centre_lon, zoom = view.center_lat, view.center_lon, _zoom_for_size(view.zoom, map_width, map_height)
     else:
-        centre_lat, centre_lon, zoom = fit_store_extent(store, map_width, map_height)
-    figure.update_layout(map={"center": {"lat": centre_lat, "lon": centre_lon}, "zoom": zoom})
+        centre_lat, centre_lon, zoom = first_view(store, territory, map_width, map_height)
+    # Drawn again for the map's own size and zoom: clusters, region circles and basemap detail follow the zoom.
+    figure = map_figure(
+        view.replace(center_lat=centre_lat, center_lon=centre_lon, zoom=zoom),
+        store,
+        territory=territory,
+        territory_label=territory_label,
+        scale=MAP_SCALE * frame.unit,
+        width_px=map_width,
+        height_px=map_height,
+        notes=() if territory or not territory_sentence else (territory_sentence,),
+    )
+    colourbar = next((trace for trace in figure.data if "colorbar" in trace), None)
     frame.set_scale(centre_lat, zoom)
     if colourbar is not None:
         frame.style_colourbar(colourbar)
@@ -746,7 +770,8 @@ def _load_data(args):
     from ..territory import TerritoryError
 
     try:
-        return open_dataset(args.data, args.territory, args.fmt, args.mapping, args.encoding, args.type_value)
+        return open_dataset(args.data, args.territory, args.fmt, args.mapping, args.encoding, args.type_value,
+                            store=getattr(args, "store", None))
     except TerritoryError as error:
         raise ExportError(f"territory layer: {error}") from None
 

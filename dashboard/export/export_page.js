@@ -14,10 +14,35 @@ window.dashboardExport = (function () {
   "use strict";
   const files = {};
 
+  const binaries = {};
+  // Relative URLs in a style (glyphs) are made absolute on this made-up
+  // origin, which the fetch below answers from the files sent: MapLibre
+  // asks for glyphs on the page's thread with fetch, and nothing leaves.
+  const ORIGIN = "http://dashboard-export.invalid";
+
   function addFile(url, text) {
     files[url] = JSON.parse(text);
     return Object.keys(files).length;
   }
+
+  function addBinaryFile(url, base64) {
+    const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+    binaries[url] = bytes.buffer;
+    return Object.keys(binaries).length;
+  }
+
+  const pageFetch = window.fetch.bind(window);
+  window.fetch = function (resource, options) {
+    const url = typeof resource === "string" ? resource : resource.url;
+    if (url && url.startsWith(ORIGIN + "/")) {
+      const path = decodeURIComponent(new URL(url).pathname);
+      if (path in binaries) return Promise.resolve(new Response(binaries[path].slice(0), { status: 200 }));
+      if (path in files) return Promise.resolve(new Response(JSON.stringify(files[path]), { status: 200 }));
+      if (path.startsWith("/glyphs/")) return Promise.resolve(new Response(new ArrayBuffer(0), { status: 200 }));
+      return Promise.resolve(new Response("", { status: 404 }));
+    }
+    return pageFetch(resource, options);
+  };
 
   // A URL the renderer was given becomes its GeoJSON.  A page URL it was
   // not given is an error here: MapLibre would only say "Map error".
@@ -28,6 +53,13 @@ window.dashboardExport = (function () {
   }
 
   function attachFiles(figure) {
+    const style = figure.layout.map && figure.layout.map.style;
+    if (style && typeof style === "object") {
+      for (const source of Object.values(style.sources || {})) {
+        if (source.type === "geojson") source.data = attachFile(source.data);
+      }
+      if (typeof style.glyphs === "string" && style.glyphs.startsWith("/")) style.glyphs = ORIGIN + style.glyphs;
+    }
     for (const layer of (figure.layout.map && figure.layout.map.layers) || []) {
       if (layer.sourcetype === undefined || layer.sourcetype === "geojson") layer.source = attachFile(layer.source);
     }
@@ -86,5 +118,5 @@ window.dashboardExport = (function () {
     return "";
   }
 
-  return { addFile, render };
+  return { addFile, addBinaryFile, render };
 })();

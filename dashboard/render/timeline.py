@@ -30,8 +30,8 @@ def timeline_figure(view: ViewState, store: EventStore, scale: float = 1.0) -> g
                 y=rows["count"],
                 name=hover_text(event_type),
                 # An outline in the bar's own colour: a single day stays a visible bar (3 px) over years of data.
-                marker={"color": type_colour(event_type, store.custom_types),
-                        "line": {"width": 2, "color": type_colour(event_type, store.custom_types)}},
+                marker={"color": type_colour(event_type, store.custom_types, store.bounds.types),
+                        "line": {"width": 2, "color": type_colour(event_type, store.custom_types, store.bounds.types)}},
                 hovertemplate="%{x|%d %b %Y}: %{y} " + hover_text(event_type) + "<extra></extra>",
             )
         )

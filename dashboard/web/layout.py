@@ -12,8 +12,10 @@ from __future__ import annotations
 import dash_ag_grid as dag
 from dash import dcc, html
 
+from ..basemap import ATTRIBUTION as BASEMAP_ATTRIBUTION
 from ..boundaries import ATTRIBUTION
 from .dates import day_marks, show_day
+from .legend import legend_panel
 
 TABLE_COLUMNS = [
     ("event_date", "Date", 110),
@@ -344,21 +346,28 @@ def _table():
 
 
 def build_layout(data):
-    attribution = f"{ATTRIBUTION}. Events: {data.label}." + (
+    attribution = f"{ATTRIBUTION}. {BASEMAP_ATTRIBUTION}. Events: {data.label}." + (
         f" Control line: {data.territory.source} ({data.territory.licence})." if data.territory else ""
     )
     stage = html.Div(
         [
             html.Div(
                 [
-                    dcc.Graph(id="map", config={"displaylogo": False, "scrollZoom": True, "modeBarButtonsToRemove": ["toImage"]}, className="map"),
-                    html.Aside(
+                    html.Div(
                         [
-                            html.Button("×", id="detail-close", className="button icon detail-close", **{"aria-label": "Close the record"}),
-                            html.Div(detail_placeholder(), id="detail-body"),
+                            dcc.Graph(id="map", config={"displaylogo": False, "scrollZoom": True, "modeBarButtonsToRemove": ["toImage"]},
+                                      className="map"),
+                            html.Aside(
+                                [
+                                    html.Button("×", id="detail-close", className="button icon detail-close", **{"aria-label": "Close the record"}),
+                                    html.Div(detail_placeholder(), id="detail-body"),
+                                ],
+                                id="detail", className="detail operator", **{"aria-label": "Event record"},
+                            ),
                         ],
-                        id="detail", className="detail operator", **{"aria-label": "Event record"},
+                        className="map-area",
                     ),
+                    legend_panel(),  # beside the map (web/legend.py, assets/map.css)
                 ],
                 className="map-wrap",
             ),
@@ -401,6 +410,8 @@ def build_layout(data):
             dcc.Store(id="selection"),
             dcc.Store(id="fly-to"),
             dcc.Interval(id="player", interval=1000, disabled=True),
+            # Asks again while the store is not answering (app.store_trouble turns it on).
+            dcc.Interval(id="store-retry", interval=5000, disabled=True),
             _header(data),
             html.Div(
                 [html.Aside(_filters(data), id="sidebar", className="sidebar operator", **{"aria-label": "Filters"}), main],

@@ -5,6 +5,7 @@ from dash import Patch, html, no_update
 
 from ..render.map import map_figure
 from ..render.territory import territory_for_view
+from .legend_outputs import follows_position, map_legend
 from ..render.timeline import timeline_figure
 from ..schema import type_colour
 from ..store.dataset import Dataset
@@ -23,6 +24,7 @@ def render_outputs(data: Dataset, view: ViewState, selected_ids=(), map_selectio
     store = data.store
     count = store.count(view)
     territory_layers, territory_label, territory_sentence = territory_for_view(data, view)
+    marks, legend = map_legend(data, view, territory_layers)
     figure = map_figure(
         view,
         store,
@@ -31,6 +33,7 @@ def render_outputs(data: Dataset, view: ViewState, selected_ids=(), map_selectio
         basemap=data.basemap,
         selected_ids=tuple(selected_ids),
         scale=PRESENT_MAP_SCALE if view.present else 1.0,
+        marks=marks,
     )
     if view.present:
         figure = for_the_room(figure)
@@ -49,6 +52,7 @@ def render_outputs(data: Dataset, view: ViewState, selected_ids=(), map_selectio
         )
     return {
         "map": figure,
+        "legend": legend,
         "timeline": timeline,
         "count": f"{count:,} of {store.total:,} events",
         "summary": filters_line(view, store, count),
@@ -58,7 +62,7 @@ def render_outputs(data: Dataset, view: ViewState, selected_ids=(), map_selectio
             {
                 "label": html.Span(
                     [
-                        html.Span(className="swatch", style={"background": type_colour(t, store.custom_types)}),
+                        html.Span(className="swatch", style={"background": type_colour(t, store.custom_types, store.bounds.types)}),
                         html.Span(f"{t} ({type_counts.get(t, 0):,})", className="type-name"),
                         # A button inside the label: a click on it does not tick the box (HTML's label rules).
                         html.Button("only", className="only", **{"data-type": t, "aria-label": f"Only {t}", "type": "button"}),
@@ -107,6 +111,7 @@ def whole_number_colour_bars(figure):
 # What a view shows on the page: output key -> (component id, property).
 SHOWN = {
     "map": ("map", "figure"),
+    "legend": ("map-legend-body", "children"),
     "timeline": ("timeline", "figure"),
     "count": ("count", "children"),
     "summary": ("summary", "children"),
@@ -126,13 +131,19 @@ REDRAW_FIELDS = ("mode", "theme", "present", "territory", "territory_opacity")
 POSITION_FIELDS = ("center_lat", "center_lon", "zoom")
 
 
-def redraw_kind(before: ViewState | None, after: ViewState) -> str:
-    """"full" (first draw, or mode/theme/presentation changed), "none" (only the map moved) or "patch"."""
+def redraw_kind(before: ViewState | None, after: ViewState, data: Dataset | None = None) -> str:
+    """"full" (first draw, or mode/theme/presentation changed), "none" (only the map moved) or "patch".
+
+    A move is "patch" when what the map draws follows the position: the
+    clusters and region circles of another zoom, or basemap files of
+    another area (legend_outputs.follows_position)."""
     if before is None or any(getattr(before, f) != getattr(after, f) for f in REDRAW_FIELDS):
         return "full"
     changed = [f for f in ViewState.__dataclass_fields__ if getattr(before, f) != getattr(after, f)]
-    if not changed or set(changed) <= set(POSITION_FIELDS):
+    if not changed:
         return "none"
+    if set(changed) <= set(POSITION_FIELDS):
+        return "patch" if data is not None and follows_position(data, before, after) else "none"
     return "patch"
 
 
@@ -149,7 +160,7 @@ def shown_outputs(data: Dataset, view: ViewState, kind: str, selected_ids=(), ma
     out["table_class"] = "ag-theme-quartz-dark" if view.theme == "dark" else "ag-theme-quartz"
     if kind == "patch":
         moved = (("map", "center"), ("map", "zoom")) if move_map else ()
-        out["map"] = figure_patch(out["map"], ("annotations", "showlegend", ("map", "layers")) + moved)
+        out["map"] = figure_patch(out["map"], ("annotations", "showlegend", ("map", "layers"), ("map", "style")) + moved)
         out["timeline"] = figure_patch(out["timeline"], ("shapes", "yaxis"))
     return out
 
