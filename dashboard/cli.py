@@ -15,6 +15,8 @@ from types import SimpleNamespace
 import click
 
 from . import config
+from .ingest.dates import DATE_ORDERS
+from .ingest.dedupe import ON_DUPLICATE
 from .ingest.load import FORMATS, LoadError
 from .store.contract import StoreUnavailable
 from .territory import TerritoryError
@@ -55,10 +57,16 @@ def import_options(format_flag: str = "--format"):
     def decorate(command):
         for option in reversed(
             [
-                click.option(format_flag, "fmt", type=click.Choice(FORMATS), default="auto", show_default=True, help="input format"),
+                click.option(format_flag, "fmt", type=click.Choice(FORMATS), default="auto", show_default=True,
+                             help="input layout (native, acled, ucdp, mapped) or container (csv, geojson, geoparquet, gpkg, xlsx); auto detects both"),
                 click.option("--map", "mapping", multiple=True, metavar="NATIVE=THEIRS,...", help="column mapping for other CSVs"),
                 click.option("--type-value", "type_value", multiple=True, metavar="THEIRS=ACLED_TYPE", help="map a category of theirs onto an ACLED type"),
                 click.option("--encoding", default="utf-8", show_default=True, help="text encoding of CSV files"),
+                click.option("--date-order", "date_order", type=click.Choice(DATE_ORDERS),
+                             help="read numeric dates such as 05/02/2014 day-first (dmy), month-first (mdy) or year-first (ymd) "
+                             "when the values do not prove it"),
+                click.option("--on-duplicate", "on_duplicate", type=click.Choice(ON_DUPLICATE), default="keep", show_default=True,
+                             help="an id repeated with other content: keep (load it as ID~2, with a warning) or reject"),
             ]
         ):
             command = option(command)
@@ -125,8 +133,15 @@ def serve(**options):
 @click.argument("path")
 @import_options()
 @click.option("--rejects", metavar="FILE", help="write every rejected row (row, column, reason, value) as CSV")
+@click.option("--warnings", metavar="FILE", help="write every warning (row, column, reason, value) of the loaded rows as CSV")
 def validate(**options):
-    """Check an event file and report every rejected row."""
+    """Check an event file and report every rejected row and every warning.
+
+    "row N" is the line of a CSV file (the header is line 1; a quoted field
+    that holds a line break makes later rows' numbers larger), the row of an
+    .xlsx sheet, or the feature's number in GeoJSON, GeoParquet and
+    GeoPackage.  Exit 0: every row loaded; 1: some rows were rejected;
+    2: the file or an option could not be used."""
     from .commands import run_validate
 
     try:

@@ -135,3 +135,44 @@ def type_colour(event_type: str, custom_types: list[str] | tuple = (), types: li
             return TYPE_COLOURS[event_type]
         types = list(TYPE_COLOURS)  # as before: custom types after the ACLED ones
     return type_colours(types, custom_types).get(event_type, OTHER_COLOUR)
+
+
+# ------------------------------------------------------------ display text
+
+# Bidirectional controls (LRE, RLE, PDF, LRO, RLO, LRI, RLI, FSI, PDI, LRM,
+# RLM, ALM): in a name from a data file they can reorder what the reader sees
+# ("Trojan Source"), so they are dropped from displayed text.
+BIDI_CONTROLS = dict.fromkeys([*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F, 0x061C])
+# Other control characters (NUL, BEL, ESC, C1 ...) but line breaks and tabs become spaces.
+_CONTROLS = dict.fromkeys([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F, *range(0x80, 0xA0)], " ")
+_TRANSLATE = {**BIDI_CONTROLS, **_CONTROLS}
+ZERO_WIDTH_SPACE = "\u200b"
+
+
+def display_text(value, limit: int = 300, run: int = 40) -> str:
+    """Text from a data file made fit to show in a hover label or a record panel.
+
+    None/NaN -> ""; bidirectional and other control characters removed; at
+    most `limit` characters kept (then "…"); and a break opportunity (a zero
+    width space) inserted every `run` characters of an unbroken run, so a
+    5,000-character word wraps instead of widening the box.  The result is
+    plain text: whoever puts it into HTML or a Plotly label still escapes it.
+    """
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    text = str(value).translate(_TRANSLATE)
+    if len(text) > limit:
+        text = text[: max(limit - 1, 0)].rstrip() + "…"
+    if run <= 0 or len(text) <= run:
+        return text
+    pieces, stretch = [], 0
+    for ch in text:
+        if ch.isspace() or ch in "-/":
+            stretch = 0
+        elif stretch >= run:
+            pieces.append(ZERO_WIDTH_SPACE)
+            stretch = 0
+        pieces.append(ch)
+        if not (ch.isspace() or ch in "-/"):
+            stretch += 1
+    return "".join(pieces)

@@ -31,7 +31,7 @@ from .saved_views import FileSavedViews, views_file_for
 
 
 def open_dataset(data=None, territory=None, fmt="auto", mapping=None, encoding="utf-8", type_values=None, basemap=None,
-                 store=None, title=None, source=None) -> Dataset:
+                 store=None, date_order=None, on_duplicate="keep", title=None, source=None) -> Dataset:
     """The events and what comes with them: from the files (embedded) or from a team database (`store` URL).
 
     `title` and `source` override the display name and source line that
@@ -47,7 +47,8 @@ def open_dataset(data=None, territory=None, fmt="auto", mapping=None, encoding="
         dataset.title = title or dataset.title
         dataset.label = source or dataset.label
         return dataset
-    prepared = prepare_events(data, fmt, parse_mapping(mapping) if mapping else None, parse_type_values(type_values), encoding)
+    prepared = prepare_events(data, fmt, parse_mapping(mapping) if mapping else None, parse_type_values(type_values), encoding,
+                              date_order=date_order, on_duplicate=on_duplicate)
     events = InMemoryEventStore(prepared.events, prepared.custom_types)
     layer = None
     if territory:
