@@ -134,7 +134,7 @@ def test_record_panel_reads_as_a_record_not_a_field_dump(data):
     assert "Data notes" in texts and "coordinates rounded" in texts and "place matched by name" in texts
     assert "Also at this place (2)" in texts  # the airport closures at the same coordinates
     assert "NaT" not in joined and "nan" not in joined.split() and "source_row" not in joined and "join_note" not in joined
-    assert "article_events.csv, row 3" in texts and "Details" in texts
+    assert f"article_events.csv, row {record['source_row']}" in texts and "Details" in texts  # the row validate names
     assert ("href", data.url) in _texts(detail_panel(record, data))  # the article, linked near the top
 
 
