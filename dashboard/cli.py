@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+from pathlib import Path
 from types import SimpleNamespace
 
 import click
@@ -74,13 +75,29 @@ def import_options(format_flag: str = "--format"):
     return decorate
 
 
+SAMPLE_TERRITORY = "data/territory-sample/"
+
+
+def _territory_path(ctx, param, value):
+    """A control layer that is not there: say in one sentence what to use instead."""
+    if value and not Path(value).exists():
+        raise click.BadParameter(
+            f"{value} does not exist; use the bundled sample (--territory {SAMPLE_TERRITORY}) "
+            "or download the whole history with `python -m dashboard fetch-territory`."
+        )
+    return value
+
+
 def data_options(command):
     command = import_options("--input-format")(command)
     command = click.option(
         "--store", metavar="URL", default=None,
         help="a team database (postgresql://user@host/db) instead of event files (default $DASHBOARD_STORE)",
     )(command)
-    command = click.option("--territory", metavar="PATH", help="territorial-control layer: a folder of daily snapshots or one file")(command)
+    command = click.option(
+        "--territory", metavar="PATH", callback=_territory_path,
+        help=f"territorial-control layer: a folder of daily snapshots or one file (a sample: {SAMPLE_TERRITORY})",
+    )(command)
     return click.option("--data", multiple=True, metavar="PATH", help="event file (repeatable; default: the bundled article events)")(command)
 
 
@@ -100,6 +117,8 @@ def _fail(error: Exception) -> None:
 @click.option("--port", type=click.IntRange(1, 65535), default=8050, show_default=True)
 @click.option("--debug", is_flag=True, help="Dash's debug mode (reloader and error overlay)")
 @click.option("--basemap", metavar="URL", help="a tile URL with {z}/{x}/{y} or a MapLibre style URL (default: none, fully offline)")
+@click.option("--title", metavar="TEXT", help="the data's display name (default: \"title\" of <data>.meta.json)")
+@click.option("--source", metavar="TEXT", help="the source line, e.g. 'RFE/RL, 21 Jan 2025' (default: publisher and date of <data>.meta.json)")
 def serve(**options):
     """Run the dashboard (the default command)."""
     from .commands import run_serve

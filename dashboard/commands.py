@@ -156,9 +156,12 @@ def run_import(args) -> int:
 def _open(args, basemap=None):
     from .store.open import open_dataset
 
-    data = open_dataset(args.data, args.territory, args.fmt, args.mapping, args.encoding, args.type_value, basemap=basemap,
-                        store=getattr(args, "store", None), date_order=getattr(args, "date_order", None),
-                        on_duplicate=getattr(args, "on_duplicate", None) or "keep")
+    data = open_dataset(
+        args.data, args.territory, args.fmt, args.mapping, args.encoding, args.type_value, basemap=basemap,
+        store=getattr(args, "store", None), date_order=getattr(args, "date_order", None),
+        on_duplicate=getattr(args, "on_duplicate", None) or "keep",
+        title=getattr(args, "title", None), source=getattr(args, "source", None),
+    )
     print_reports(data.reports)
     for notice in data.notices:
         print(f"note: {notice}", file=sys.stderr)
