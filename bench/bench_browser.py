@@ -19,9 +19,12 @@ Measured, median of `--runs` after one warm-up:
     Bytes: from the Chrome DevTools Protocol's Network events, transferred
     (encodedDataLength, what crossed the wire) and uncompressed (decoded
     dataLength), up to "drawn" and in all after a quiet second.
-(b) slider step: the slider's upper thumb focused, ArrowLeft / ArrowRight;
+(b) slider step: the slider's upper thumb focused, ArrowLeft / ArrowRight,
+    on all days; and again on the last 30 days (the page opened with a
+    ?from=&to= link): "slider step, 30 days", the state the naive app starts
+    in, so that row is the one compared with the naive app's slider step;
 (c) ← / → key: the page's keyboard shortcut with the body focused;
-(d) type toggle: a click on the first event type's checkbox (off / on);
+(d) type toggle: a click on the checkbox of the type with the most events (off / on);
 (e) map mode: a click on "Regions", then on "Points";
 (f) search: text typed into the search box, timed from the Enter key
     (a word, then the empty box);
@@ -51,7 +54,7 @@ re-plot after which MapLibre rendered nothing is flagged "no idle".
 Response size per action: the `/_dash-update-component` responses of the
 action (from the Network events), uncompressed and transferred.
 
-The naive app gets (a) and (b) only.  Machine load is printed: on a shared
+The naive app gets (a) and (b) only (its slider starts on the last 30 days).  Machine load is printed: on a shared
 machine the timings are inflated; re-run on a quiet one for figures to keep.
 Selectors are in SELECTORS below, each with fallbacks: the UI is reworked in
 parallel, and a missing control skips its action with a message instead of
@@ -94,12 +97,14 @@ SELECTORS = {
     "mode_regions": ["#mode input[value=choropleth]", "#mode label:has-text('Regions')"],
     "mode_points": ["#mode input[value=points]", "#mode label:has-text('Points')"],
     "search": ["#text", "input[type=search]"],
+    "date_to": ["#date-to", "input[type=date] >> nth=-1"],
     "play": ["#play"],
     "speeds": ["#speed input[type=radio]"],
     "reset": ["#reset"],
     "summary": ["#summary"],
 }
 COUNT_PATTERN = r"[\d,]+ of [\d,]+ events"
+SLIDER_30_NAME = "slider step, 30 days"
 SEARCH_WORD = "civilians"  # a strict subset of the bundled and of the synthetic events
 PLAYBACK_FRAMES = 20
 ACTION_TIMEOUT_MS = 60_000
@@ -111,6 +116,7 @@ TARGETS = {  # (bundled, big) in seconds, from issue 14
     "type toggle": (0.3, 0.5),
     "map mode switch": (0.3, 0.5),
     "search text": (0.3, 0.5),
+    SLIDER_30_NAME: (0.3, 0.5),
 }
 PAGE_BYTES_TARGET = 3_000_000
 
@@ -402,6 +408,19 @@ def action_slider(page, net, reps: int) -> list[dict]:
     return samples
 
 
+def action_slider_window(page, net, reps: int, days: int = 30) -> list[dict]:
+    """The slider step on the last `days` days (opened from a link), the state the naive app starts in."""
+    import datetime as dt
+
+    last = dt.date.fromisoformat(first_locator(page, "date_to").input_value())
+    query = f"?from={last - dt.timedelta(days=days - 1)}&to={last}"
+    page.goto(page.url.split("?")[0] + query, timeout=LOAD_TIMEOUT_MS)
+    page.wait_for_function(DRAWN_JS, arg=[SELECTORS, COUNT_PATTERN], polling="raf", timeout=LOAD_TIMEOUT_MS)
+    page.evaluate(PROBE_JS, SELECTORS)
+    settle(page)
+    return action_slider(page, net, reps)
+
+
 def action_step_key(page, net, reps: int) -> list[dict]:
     first_locator(page, "play")  # the shortcut clicks the step buttons beside Play
     samples = []
@@ -448,14 +467,17 @@ def action_search(page, net, reps: int, word: str = SEARCH_WORD) -> list[dict]:
     return samples
 
 
+SLIDER_30 = SLIDER_30_NAME
 ACTIONS = [
     ("slider step", action_slider),
     ("← / → key", action_step_key),
     ("type toggle", action_type_toggle),
     ("map mode switch", action_mode),
     ("search text", action_search),
+    (SLIDER_30, action_slider_window),
 ]
-NAIVE_ACTIONS = ["slider step"]
+# The naive app starts on the last 30 days: its slider step is the one to compare with SLIDER_30.
+NAIVE_ACTIONS = [(SLIDER_30, action_slider)]
 
 
 def measure_playback(page, frames: int = PLAYBACK_FRAMES) -> dict:
@@ -536,7 +558,7 @@ def record_session(browser, url: str, reps: int = 2) -> list[dict]:
 # ------------------------------------------------------------------ a server
 
 
-def measure_server(browser, url: str, runs: int, actions: list[str] | None, playback: bool, label: str) -> dict:
+def measure_server(browser, url: str, runs: int, actions: list | None, playback: bool, label: str, naive: bool = False) -> dict:
     out = {"label": label, "url": url, "load": [], "actions": {}, "skipped": {}}
     measure_load(browser, url)  # warm-up: server caches, OS file cache
     for _ in range(runs):
@@ -544,7 +566,7 @@ def measure_server(browser, url: str, runs: int, actions: list[str] | None, play
     print(f"  {label}: page load " + ", ".join(f"{r['seconds']:.2f}" for r in out["load"]) + " s", flush=True)
     context, page, net = open_page(browser, url)
     try:
-        for name, function in ACTIONS:
+        for name, function in NAIVE_ACTIONS if naive else ACTIONS:
             if actions is not None and name not in actions:
                 continue
             try:
@@ -687,14 +709,14 @@ def main() -> int:
             csv = synthetic_csv(args.rows, work)
             runs.append(("big", dashboard_server, csv, None))
             if not args.no_naive:
-                runs.append(("naive_big", naive_server, csv, NAIVE_ACTIONS))
-        for key, make, data, only in runs:
+                runs.append(("naive_big", naive_server, csv, None))
+        for key, make, data, _ in runs:
             label = {"bundled": "bundled", "big": f"{args.rows:,}", "naive_big": f"naive {args.rows:,}"}[key]
             server = make(data, cache, logs) if make is dashboard_server else make(data, logs)
             with server:
                 print(f"  {label}: server up in {server.start_seconds:.1f} s at {server.url}", flush=True)
-                wanted = only if only is not None else args.actions
-                results[key] = measure_server(browser, server.url + "/", args.runs, wanted, not args.no_playback and key != "naive_big", label)
+                naive = key == "naive_big"
+                results[key] = measure_server(browser, server.url + "/", args.runs, args.actions, not args.no_playback and not naive, label, naive)
 
     results["machine_end"] = machine_note()
     report(results, args.rows)
