@@ -101,7 +101,11 @@ def filter_states(store) -> list[tuple[str, ViewState]]:
 
 
 class CallbackClient:
-    """POSTs the renderer's payload for the main filter callback to the app's Flask server."""
+    """POSTs the renderer's payload for the main filter callback to the app's Flask server.
+
+    The main callback is the one whose outputs include the map figure and the table.  It is
+    either fed the view by another callback (input `view.data`) or is the page's one callback
+    (input `url.search`, which opens a view from a link: the first draw, everything whole)."""
 
     def __init__(self, app):
         self.client = app.server.test_client()
@@ -111,17 +115,19 @@ class CallbackClient:
         self.outputs = [dict(zip(("id", "property"), part.rsplit(".", 1))) for part in output[2:-2].split("...")]
         self.inputs = [dict(i) for i in callback["inputs"]]
         self.state = [dict(s) for s in callback["state"]]
-        assert [f"{i['id']}.{i['property']}" for i in self.inputs][0] == "view.data", self.inputs
+        keys = [f"{i['id']}.{i['property']}" for i in self.inputs]
+        self.trigger = "view.data" if "view.data" in keys else "url.search"
+        assert self.trigger in keys, keys
 
     def payload(self, query: str) -> bytes:
-        values = {"view.data": query, "table.selectedRows": None, "map.selectedData": None}
+        values = {self.trigger: query if self.trigger == "view.data" else ("?" + query if query else "")}
         return json.dumps(
             {
                 "output": self.output,
                 "outputs": self.outputs,
                 "inputs": [{**i, "value": values.get(f"{i['id']}.{i['property']}")} for i in self.inputs],
                 "state": [{**s, "value": None} for s in self.state],
-                "changedPropIds": ["view.data"],
+                "changedPropIds": [self.trigger],
             }
         ).encode()
 

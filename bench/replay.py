@@ -9,9 +9,11 @@ body of the action (the render callback), so the server sees the chain a
 browser causes, not a request made up by hand.
 
 Before sending, the filter values in a body -- slider days, date inputs,
-event types, search text, map mode, the URL and the current view -- are
-replaced by one consistent random view (`Varier`), so that concurrent
-clients do not all ask the same question and hit the same cache.  Values
+event types, search text, map mode, the URL -- are replaced by one
+consistent random view (`Varier`), so that concurrent clients do not all
+ask the same question and hit the same cache; the current view the page
+sends as State (`view.data`) is the view the previous action of that client
+showed, as in a browser (the server may send only what changed).  Values
 are derived from what the recorded bodies hold (first day, last slider day,
 the types), so it works on any data and on the naive app too (which has
 only the slider).
@@ -69,6 +71,7 @@ class Varier:
         type_lists = [v for b in bodies if isinstance(v := _get(b, "types.value"), list)]
         self.types = max(type_lists, key=len, default=[])
         self.random = random.Random(seed)
+        self.shown: str | None = None  # the query of the view this client's page shows (None: as recorded)
 
     def view(self) -> dict:
         r = self.random
@@ -108,11 +111,17 @@ class Varier:
             values["date-from.value"] = str(self.first_day + dt.timedelta(days=view["days"][0]))
             values["date-to.value"] = str(self.first_day + dt.timedelta(days=view["days"][1]))
         query = self.query(view)
-        values["view.data"] = query
+        values["view.data"] = query  # as an Input: the view to draw (a render callback fed by the controls')
         values["url.search"] = ("?" + query) if query else ""
-        for item in _values(body):
-            key = f"{item['id']}.{item['property']}"
+        for item in body.get("inputs", []):
+            key = f"{item.get('id')}.{item.get('property')}"
             if key in values and "value" in item:
+                item["value"] = values[key]
+        for item in body.get("state", []):
+            key = f"{item.get('id')}.{item.get('property')}"
+            if key == "view.data" and self.shown is not None:
+                item["value"] = self.shown  # as State: what the page shows before this action
+            elif key in values and key != "view.data" and "value" in item:
                 item["value"] = values[key]
         return body
 
@@ -163,6 +172,8 @@ def replay_action(bodies: list[str], post, varier: Varier | None, view: dict | N
             break
         if index + 1 < len(bodies) and not render:
             outputs.update(outputs_of(data))
+    if varier is not None and records and all(r["status"] in (200, 204) for r in records):
+        varier.shown = varier.query(view)
     return records
 
 
