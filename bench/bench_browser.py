@@ -372,10 +372,18 @@ def settle(page, quiet_ms: int = 400, limit_ms: int = 30_000) -> None:
 def timed(page, net, perform, expect_count: bool = True, input_types=("keydown", "pointerdown", "mousedown")) -> dict:
     """Arm the probe, perform the action, wait until the map has repainted; timings and callback bytes."""
     page.evaluate("(o) => window.__bench.armAction(o)", {"expectCount": expect_count, "graceMs": 1000, "inputTypes": list(input_types)})
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     mark = net.mark()
     perform()
-    handle = page.wait_for_function("() => window.__bench.result()", polling="raf", timeout=ACTION_TIMEOUT_MS)
-    result = handle.json_value()
+    try:
+        handle = page.wait_for_function("() => window.__bench.result()", polling="raf", timeout=ACTION_TIMEOUT_MS)
+        result = handle.json_value()
+    except PlaywrightTimeout:
+        seen = page.evaluate("() => { const B = window.__bench; return `inputs ${B.inputs.length}, re-plots ${B.plots.length}, "
+                             "count changes ${B.counts.length}, idles ${B.idles.length}`; }")
+        result = {"total_ms": None, "count_ms": None, "plot_ms": None, "count": None,
+                  "flags": [f"no repaint within {ACTION_TIMEOUT_MS / 1000:.0f} s ({seen})"]}
     settle(page)
     calls = Network.callbacks(net.since(mark))
     result["callbacks"] = len(calls)
@@ -574,11 +582,14 @@ def measure_server(browser, url: str, runs: int, actions: list | None, playback:
                 samples = function(page, net, runs + 2)  # two warm-ups: one each way
                 out["actions"][name] = samples[2:]
                 flags = sorted({f for s in samples[2:] for f in s["flags"]})
-                print(f"  {label}: {name} " + ", ".join(f"{s['total_ms'] / 1000:.2f}" for s in samples[2:]) + " s"
+                print(f"  {label}: {name} " + ", ".join("-" if s["total_ms"] is None else f"{s['total_ms'] / 1000:.2f}" for s in samples[2:]) + " s"
                       + (f" ({', '.join(flags)})" if flags else ""), flush=True)
             except MissingControl as error:
                 out["skipped"][name] = str(error)
                 print(f"  {label}: {name} SKIPPED: {error}", flush=True)
+            except Exception as error:  # one broken action must not lose the others' figures
+                out["skipped"][name] = f"failed: {error!r}"[:300]
+                print(f"  {label}: {name} FAILED: {error!r}"[:400], flush=True)
         if playback:
             try:
                 reset_view(page)
@@ -594,7 +605,9 @@ def measure_server(browser, url: str, runs: int, actions: list | None, playback:
 
 
 def median_s(samples: list[dict]) -> float | None:
-    return statistics.median(s["total_ms"] for s in samples) / 1000 if samples else None
+    """Median of the samples that repainted (a timed-out sample is flagged in the report instead)."""
+    done = [s["total_ms"] for s in samples if s["total_ms"] is not None]
+    return statistics.median(done) / 1000 if done else None
 
 
 # ------------------------------------------------------------------- report
@@ -645,6 +658,7 @@ def report(results: dict, rows: int) -> None:
         for name, samples in r["actions"].items():
             if samples:
                 s = samples[-1]
+                s.setdefault("callbacks", 0)
                 flags = sorted({f for x in samples for f in x["flags"]})
                 print(f"  {label:<16} {name:<18} {fmt_bytes(s['response_bytes'])} / {fmt_bytes(s['response_transferred'])} in {s['callbacks']} callbacks"
                       f"; largest {fmt_bytes(s['largest_response'])}; count→{s['count']}" + (f"  [{', '.join(flags)}]" if flags else ""))
