@@ -54,6 +54,10 @@ re-plot after which MapLibre rendered nothing is flagged "no idle".
 Response size per action: the `/_dash-update-component` responses of the
 action (from the Network events), uncompressed and transferred.
 
+Chromium runs headless with --disable-gpu: WebGL is SwiftShader, on the
+CPU, so MapLibre's paint competes with the servers for the same cores (a
+user's GPU paints faster; the timings here are an upper bound of that part).
+
 The naive app gets (a) and (b) only (its slider starts on the last 30 days).  Machine load is printed: on a shared
 machine the timings are inflated; re-run on a quiet one for figures to keep.
 Selectors are in SELECTORS below, each with fallbacks: the UI is reworked in

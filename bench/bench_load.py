@@ -148,6 +148,7 @@ def run_load(server, session: list[dict], clients: int, seconds: float, request_
 
     sampler = MemorySampler(server)
     sampler.start()
+    client_cpu = time.process_time()
     start = time.perf_counter()
     threads = [threading.Thread(target=loop, args=(i,), daemon=True) for i in range(clients)]
     for thread in threads:
@@ -155,10 +156,11 @@ def run_load(server, session: list[dict], clients: int, seconds: float, request_
     for thread in threads:
         thread.join(seconds + request_timeout * 3 + 30)
     elapsed = time.perf_counter() - start
+    client_cpu = time.process_time() - client_cpu
     sampler.stop_event.set()
     sampler.join(5)
     with lock:
-        return summarise(list(records), elapsed, sampler.peak)
+        return {**summarise(list(records), elapsed, sampler.peak), "client_cpu_s": client_cpu}
 
 
 def summarise(records: list[dict], elapsed: float, peak: dict) -> dict:
@@ -253,6 +255,8 @@ def report(results: list[dict], args) -> None:
             for pid, m in sorted(r["peak_memory"].items())
         )
         print(f"  {r['label']} worker memory (before → peak during): {mem}")
+        print(f"  {r['label']}: the load-test clients themselves used {r['client_cpu_s']:.1f} CPU-s in {r['elapsed']:.0f} s "
+              f"({r['client_cpu_s'] / r['elapsed'] * 100:.0f}% of one core), on the same 2 cores as the workers")
     ours = next((r for r in results if not r["label"].startswith("naive")), None)
     naive = next((r for r in results if r["label"].startswith("naive")), None)
     if ours:
