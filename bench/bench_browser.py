@@ -352,12 +352,25 @@ def open_page(browser, url: str):
     page.wait_for_function(DRAWN_JS, arg=[SELECTORS, COUNT_PATTERN], polling="raf", timeout=LOAD_TIMEOUT_MS)
     if not page.evaluate(PROBE_JS, SELECTORS):
         raise MissingControl(f"the map's graph div has no Plotly events; tried {SELECTORS['graph']}")
-    settle(page)
+    settle(page, net)
     return context, page, net
 
 
-def settle(page, quiet_ms: int = 400, limit_ms: int = 30_000) -> None:
-    """Wait until no re-plot, count change or request has happened for `quiet_ms`."""
+def settle(page, net: "Network | None" = None, quiet_ms: int = 400, limit_ms: int = 60_000) -> None:
+    """Wait until no callback request is under way and nothing (re-plot, count change, request end) has happened for `quiet_ms`.
+
+    A callback the server takes long to answer shows no activity in the page: the Network
+    events say it is still under way."""
+    deadline = time.time() + limit_ms / 1000
+    while True:
+        _quiet(page, quiet_ms, limit_ms)
+        busy = net is not None and any(not e["done"] for e in Network.callbacks(net.since(0)))
+        if not busy or time.time() > deadline:
+            return
+        page.wait_for_timeout(50)
+
+
+def _quiet(page, quiet_ms: int, limit_ms: int) -> None:
     page.evaluate(
         """([quiet, limit]) => new Promise((resolve) => {
             const B = window.__bench; const start = performance.now();
@@ -388,7 +401,7 @@ def timed(page, net, perform, expect_count: bool = True, input_types=("keydown",
                              "count changes ${B.counts.length}, idles ${B.idles.length}`; }")
         result = {"total_ms": None, "count_ms": None, "plot_ms": None, "count": None,
                   "flags": [f"no repaint within {ACTION_TIMEOUT_MS / 1000:.0f} s ({seen})"]}
-    settle(page)
+    settle(page, net)
     calls = Network.callbacks(net.since(mark))
     result["callbacks"] = len(calls)
     result["response_bytes"] = sum(c["decoded"] for c in calls)
@@ -398,11 +411,11 @@ def timed(page, net, perform, expect_count: bool = True, input_types=("keydown",
     return result
 
 
-def reset_view(page) -> None:
+def reset_view(page, net=None) -> None:
     button = first_locator(page, "reset", required=False)
     if button is not None:
         button.click()
-        settle(page)
+        settle(page, net)
 
 
 def blur(page) -> None:
@@ -429,7 +442,7 @@ def action_slider_window(page, net, reps: int, days: int = 30) -> list[dict]:
     page.goto(page.url.split("?")[0] + query, timeout=LOAD_TIMEOUT_MS)
     page.wait_for_function(DRAWN_JS, arg=[SELECTORS, COUNT_PATTERN], polling="raf", timeout=LOAD_TIMEOUT_MS)
     page.evaluate(PROBE_JS, SELECTORS)
-    settle(page)
+    settle(page, net)
     return action_slider(page, net, reps)
 
 
@@ -492,7 +505,7 @@ ACTIONS = [
 NAIVE_ACTIONS = [(SLIDER_30, action_slider)]
 
 
-def measure_playback(page, frames: int = PLAYBACK_FRAMES) -> dict:
+def measure_playback(page, net, frames: int = PLAYBACK_FRAMES) -> dict:
     """Play at the fastest speed; frame times, achieved steps/s and whether it fell behind."""
     play = first_locator(page, "play")
     speeds = page.locator(SELECTORS["speeds"][0])
@@ -502,22 +515,27 @@ def measure_playback(page, frames: int = PLAYBACK_FRAMES) -> dict:
         if values:
             interval_ms = min(values)
             speeds.nth(values.index(interval_ms)).click()
-            settle(page)
+            settle(page, net)
     page.evaluate("() => window.__bench.armAction({expectCount: false, graceMs: 0, inputTypes: ['pointerdown']})")
     play.click()
+    frames_js = ("() => { const B = window.__bench; const t0 = B.inputs.length ? B.inputs[0].t : Infinity;"
+                 " return {t0, now: performance.now(), frames: B.frames.filter(f => f.t >= t0)}; }")
     deadline = time.time() + max(60, frames * interval_ms / 1000 * 6)
     while time.time() < deadline:
-        got = page.evaluate("() => window.__bench.frames.length")
+        data = page.evaluate(frames_js)
+        got = data["frames"]
         playing = "pause" in (play.text_content() or "").lower()
-        if got >= frames or (not playing and got):
+        if len(got) >= frames:
             break
+        if got and not playing and data["now"] - got[-1]["t"] > 2000:
+            break  # playback stopped by itself (the end of the data)
         page.wait_for_timeout(100)
-    data = page.evaluate("() => ({frames: window.__bench.frames, inputs: window.__bench.inputs})")
+    data = page.evaluate(frames_js)
     if "pause" in (play.text_content() or "").lower():
         play.click()  # stop playback
-    settle(page)
+    settle(page, net)
     shots = data["frames"][:frames]
-    t0 = data["inputs"][0]["t"] if data["inputs"] else (shots[0]["t"] if shots else 0)
+    t0 = data["t0"] if data["t0"] is not None and shots else 0
     days = [_summary_day(f["summary"]) for f in shots]
     known = [d for d in days if d]
     distinct = len(dict.fromkeys(known))
@@ -556,7 +574,7 @@ def record_session(browser, url: str, reps: int = 2) -> list[dict]:
         session = [{"action": "page load", "bodies": [e["body"] for e in Network.callbacks(net.since(0)) if e["body"]]}]
         for name, function in ACTIONS:
             try:
-                reset_view(page)
+                reset_view(page, net)
                 samples = function(page, net, reps)
             except MissingControl as error:
                 print(f"  recording: {name} skipped ({error})", flush=True)
@@ -582,7 +600,7 @@ def measure_server(browser, url: str, runs: int, actions: list | None, playback:
             if actions is not None and name not in actions:
                 continue
             try:
-                reset_view(page)
+                reset_view(page, net)
                 samples = function(page, net, runs + 2)  # two warm-ups: one each way
                 out["actions"][name] = samples[2:]
                 flags = sorted({f for s in samples[2:] for f in s["flags"]})
@@ -596,8 +614,8 @@ def measure_server(browser, url: str, runs: int, actions: list | None, playback:
                 print(f"  {label}: {name} FAILED: {error!r}"[:400], flush=True)
         if playback:
             try:
-                reset_view(page)
-                out["playback"] = measure_playback(page)
+                reset_view(page, net)
+                out["playback"] = measure_playback(page, net)
                 p = out["playback"]
                 print(f"  {label}: playback {p['frames']} frames at {p['achieved_per_s']:.2f}/s (interval {p['interval_ms']} ms)", flush=True)
             except MissingControl as error:
