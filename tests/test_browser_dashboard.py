@@ -54,6 +54,23 @@ def open_page(driver, url):
     driver.get(url)
     wait_for(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#map .maplibregl-canvas"), message="map canvas never drawn")
     wait_for(driver, lambda d: re.match(r"\d+ of \d+ events", count_text(d)), message="no event count")
+    wait_for_map_ready(driver)
+
+
+def wait_for_map_ready(driver, timeout=60):
+    """MapLibre has loaded its style and sources: from then on the map answers clicks (a user's
+    click before that does nothing, as on any MapLibre page)."""
+    wait_for(
+        driver,
+        lambda d: d.execute_script(
+            "const gd = document.querySelector('#map .js-plotly-plot');"
+            "const sub = gd && gd._fullLayout && gd._fullLayout.map && gd._fullLayout.map._subplot;"
+            "return !!(sub && sub.map && sub.map.loaded() && !gd.classList.contains('dash-graph--pending')"
+            " && gd._ev && gd._ev.listeners('plotly_click').length);"
+        ),
+        timeout,
+        message="the map never finished loading",
+    )
 
 
 def no_alert_opened(driver) -> bool:

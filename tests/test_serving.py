@@ -13,21 +13,20 @@ from conftest import DashboardServer
 
 
 def render_request(base_url: str, query: str, probe: str = "") -> dict:
-    """Call the main render callback as the browser does, through the server's own dependency list."""
+    """Open the view in `query` as the browser does on a URL change, through the server's own dependency list."""
     dependencies = json.loads(urllib.request.urlopen(base_url + "/_dash-dependencies").read())
-    render = next(d for d in dependencies if any(i["id"] == "view" and i["property"] == "data" for i in d["inputs"]))
-    inputs = [
-        {"id": i["id"], "property": i["property"], "value": query if i["id"] == "view" else None} for i in render["inputs"]
-    ]
+    page = next(d for d in dependencies if "map.figure" in d["output"])
+    value = {("url", "search"): "?" + query}
     body = {
-        "output": render["output"],
-        "outputs": [{"id": o.split(".")[0], "property": o.split(".")[1]} for o in render["output"].strip(".").split("...")],
-        "inputs": inputs,
-        "changedPropIds": ["view.data"],
-        "state": [],
+        "output": page["output"],
+        "outputs": [{"id": o.split(".")[0], "property": o.split(".")[1]} for o in page["output"].strip(".").split("...")],
+        "inputs": [{"id": i["id"], "property": i["property"], "value": value.get((i["id"], i["property"]))} for i in page["inputs"]],
+        "changedPropIds": ["url.search"],
+        "state": [{"id": i["id"], "property": i["property"], "value": None} for i in page["state"]],
     }
     request = urllib.request.Request(
-        base_url + "/_dash-update-component" + (f"?probe={probe}" if probe else ""), data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
+        base_url + "/_dash-update-component" + (f"?probe={probe}" if probe else ""), data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
     )
     return json.loads(urllib.request.urlopen(request).read())
 

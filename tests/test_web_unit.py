@@ -362,3 +362,23 @@ def test_a_deeply_nested_import_is_refused_in_a_sentence(tmp_path):
         views_file.import_text("[" * 100_000 + "]" * 100_000)
     with pytest.raises(SavedViewsError):
         views_file.import_text('[{"name": 3, "query": []}, "x"]' + "x")
+
+
+def test_boundary_files_are_gzipped_cached_and_checked(client):
+    import gzip
+
+    app, http = client
+    plain = http.get("/geo/admin1/UA.geojson")
+    zipped = http.get("/geo/admin1/UA.geojson", headers={"Accept-Encoding": "gzip, deflate, br"})
+    assert zipped.headers["Content-Encoding"] == "gzip" and len(zipped.data) * 2 < len(plain.data)
+    assert json.loads(gzip.decompress(zipped.data)) == json.loads(plain.data)
+    again = http.get("/geo/admin1/UA.geojson", headers={"Accept-Encoding": "gzip", "If-None-Match": zipped.headers["ETag"]})
+    assert again.status_code == 304
+    assert http.get("/geo/admin1/XX.geojson").status_code == 404
+    assert http.get("/geo/secrets.geojson").status_code == 404
+
+
+def test_callback_responses_are_compressed(client):
+    app, http = client
+    page = http.get("/", headers={"Accept-Encoding": "gzip"})
+    assert page.headers.get("Content-Encoding") == "gzip"

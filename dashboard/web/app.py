@@ -7,8 +7,13 @@ package (what a view shows).  For gunicorn see dashboard/wsgi.py.
 """
 from __future__ import annotations
 
+import functools
+import gzip
+import hashlib
+from pathlib import Path
+
 import dash
-from flask import abort, send_file
+from flask import Response, abort, request, send_file
 
 from .. import config
 from ..boundaries import BOUNDARY_PATHS, boundary_path_for_url
@@ -18,6 +23,27 @@ from .export_control import register_export_callbacks
 from .layout import build_layout
 
 
+def static_file(path: Path | None, mimetype: str) -> Response:
+    """A data file, gzipped once and kept (boundary GeoJSON shrinks about 4x), cached by the browser for an hour."""
+    if path is None:
+        abort(404)
+    accepts_gzip = "gzip" in request.headers.get("Accept-Encoding", "")
+    if not accepts_gzip:
+        return send_file(path, mimetype=mimetype, max_age=3600)
+    body, etag = _gzipped(Path(path), Path(path).stat().st_mtime_ns)
+    if request.headers.get("If-None-Match") == etag:
+        return Response(status=304, headers={"ETag": etag})
+    response = Response(body, mimetype=mimetype)
+    response.headers.update({"Content-Encoding": "gzip", "Vary": "Accept-Encoding", "ETag": etag, "Cache-Control": "public, max-age=3600"})
+    return response
+
+
+@functools.lru_cache(maxsize=64)
+def _gzipped(path: Path, mtime_ns: int) -> tuple[bytes, str]:
+    data = path.read_bytes()
+    return gzip.compress(data, compresslevel=6, mtime=0), f'"{hashlib.sha1(data).hexdigest()[:16]}"'
+
+
 def create_app(data: Dataset) -> dash.Dash:
     app = dash.Dash(
         __name__,
@@ -25,23 +51,18 @@ def create_app(data: Dataset) -> dash.Dash:
         title="Conflict events",
         serve_locally=True,  # every script from this server: the page works offline
         update_title=None,
+        compress=True,  # gzip (flask-compress): callback JSON and GeoJSON shrink 5-15x
     )
     app.layout = build_layout(data)
     app.dashboard_data = data
 
     @app.server.route("/geo/<name>.geojson")
     def geo_file(name):
-        path = BOUNDARY_PATHS.get(name)
-        if path is None:
-            abort(404)
-        return send_file(path, mimetype="application/geo+json", max_age=3600)
+        return static_file(BOUNDARY_PATHS.get(name), "application/geo+json")
 
     @app.server.route("/geo/admin1/<code>.geojson")
     def admin1_file(code):
-        path = boundary_path_for_url(f"/geo/admin1/{code}.geojson")
-        if path is None:
-            abort(404)
-        return send_file(path, mimetype="application/geo+json", max_age=3600)
+        return static_file(boundary_path_for_url(f"/geo/admin1/{code}.geojson"), "application/geo+json")
 
     register_view_callbacks(app, data)
     register_saved_view_callbacks(app, data)

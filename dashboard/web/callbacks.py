@@ -1,9 +1,10 @@
 """The page's callbacks: each gathers its inputs, calls a pure function, hands back the result.
 
-Two carry the page: `sync_view` keeps the controls, the URL and the view in
-step (a shared link restores the view; back and forward step through
-views), and `render_view` draws everything the view shows.  Inputs and
-outputs of the controls come from the table in controls.py.  Every value
+One carries the page: `update_page` turns what changed into the next view,
+keeps the controls and the URL in step with it (a shared link restores the
+view; back and forward step through views) and sends what the view shows,
+all in one round trip.  Inputs and outputs of the controls come from the
+table in controls.py.  Every value
 from the browser is checked before use: a crafted request gets the page's
 fallback and a notice, never a server error.
 """
@@ -17,13 +18,12 @@ import dash
 from dash import Input, Output, State, ctx, dcc, html, no_update
 
 from ..ingest.write import events_to_csv
-from ..render.describe import source_line
 from ..store.dataset import Dataset
 from ..store.saved_views import FileSavedViews, SavedViewsError, views_file_for
 from ..view import fit_view_to_data, view_from_query, view_to_query
 from .controller import SLIDE_TRIGGERS, map_centre, next_view
 from .controls import CONTROLS, controls_from_view
-from .outputs import render_outputs
+from .outputs import SHOWN, redraw_kind, shown_outputs
 from .panels import detail_panel, load_notices
 
 SPEEDS_MS = (500, 1000, 2000)
@@ -48,6 +48,7 @@ def register_view_callbacks(app: dash.Dash, data: Dataset) -> None:
             "player_disabled": Output("player", "disabled"),
             "play_label": Output("play", "children"),
             "saved_value": Output("saved-list", "value"),
+            "shown": {key: Output(i, p) for key, (i, p) in SHOWN.items()},
         },
         inputs={
             "search": Input("url", "search"),
@@ -60,6 +61,7 @@ def register_view_callbacks(app: dash.Dash, data: Dataset) -> None:
             ],
             "tick": Input("player", "n_intervals"),
             "saved_value": Input("saved-list", "value"),
+            "selection": Input("selection", "data"),
             "current_query": State("view", "data"),
             "player_disabled": State("player", "disabled"),
             "play_mode": State("play-mode", "value"),
@@ -67,15 +69,22 @@ def register_view_callbacks(app: dash.Dash, data: Dataset) -> None:
             "saved_options": State("saved-list", "options"),
         },
     )
-    def sync_view(search, controls, timeline_selection, map_click, relayout, buttons, tick, saved_value, current_query,
-                  player_disabled, play_mode, window_days, saved_options):
+    def update_page(search, controls, timeline_selection, map_click, relayout, buttons, tick, saved_value, selection,
+                    current_query, player_disabled, play_mode, window_days, saved_options):
+        """One round trip per action: the new view, its URL and what it shows, in one response.
+
+        What the page already shows is not sent again: a pan or zoom sends
+        nothing to draw, a filter change sends only the figures' data
+        (Dash Patch), and only a change of mode, theme or presentation
+        redraws the figures whole (see outputs.redraw_kind)."""
         trigger = ctx.triggered_id
         search = search if isinstance(search, str) else ""
+        current_query = current_query if isinstance(current_query, str) else None
         if trigger == "map" and ctx.triggered and "relayoutData" in ctx.triggered[0]["prop_id"]:
             trigger = "map-relayout"
             if not map_centre(relayout):
                 raise dash.exceptions.PreventUpdate  # a hover or resize, not a pan or zoom
-        if trigger == "url" and isinstance(current_query, str) and search.lstrip("?") == current_query:
+        if trigger == "url" and current_query is not None and search.lstrip("?") == current_query:
             raise dash.exceptions.PreventUpdate  # our own URL update coming back
         if trigger == "saved-list" and not saved_value:
             raise dash.exceptions.PreventUpdate
@@ -87,13 +96,19 @@ def register_view_callbacks(app: dash.Dash, data: Dataset) -> None:
                 saved["views"] = data_views(data).list()
             except SavedViewsError as error:
                 notices.append(str(error))
-        view, view_notices, playing, saved = next_view(
-            store.bounds, trigger, search, controls,
-            {"timeline_selection": timeline_selection, "map_click": map_click, "relayout": relayout,
-             "play_mode": play_mode, "window_days": window_days},
-            current_query if isinstance(current_query, str) else None, not player_disabled, saved,
-        )
+        if trigger == "selection":
+            view, view_notices, playing = current_view(data, current_query), [], not player_disabled
+        else:
+            view, view_notices, playing, saved = next_view(
+                store.bounds, trigger, search, controls,
+                {"timeline_selection": timeline_selection, "map_click": map_click, "relayout": relayout,
+                 "play_mode": play_mode, "window_days": window_days},
+                current_query, not player_disabled, saved,
+            )
         query = view_to_query(view)
+        before = None if trigger is None or current_query is None else current_view(data, current_query)
+        selection = selection if isinstance(selection, dict) else {}
+        kind = "patch" if trigger == "selection" else redraw_kind(before, view)
         return {
             "controls": controls_from_view(view, store.bounds),
             "search": ("?" + query) if query else "",
@@ -102,35 +117,12 @@ def register_view_callbacks(app: dash.Dash, data: Dataset) -> None:
             "player_disabled": not playing,
             "play_label": "❚❚ Pause" if playing else "▶ Play",
             "saved_value": saved.get("value") if slides else no_update,
+            "shown": shown_outputs(data, view, kind, _ids(selection.get("rows")), _ids(selection.get("map")) or None),
         }
 
     @app.callback(Output("player", "interval"), Input("speed", "value"))
     def set_speed(milliseconds):
         return milliseconds if milliseconds in SPEEDS_MS else 1000
-
-    @app.callback(
-        output={
-            "map": Output("map", "figure"),
-            "timeline": Output("timeline", "figure"),
-            "count": Output("count", "children"),
-            "summary": Output("summary", "children"),
-            "source_line": Output("source-line", "children"),
-            "type_options": Output("types", "options"),
-            "sub_type_options": Output("sub-types", "options"),
-            "table": Output("table", "rowData"),
-            "table_note": Output("table-note", "children"),
-            "root_class": Output("root", "className"),
-            "territory": Output("territory-summary", "children"),
-        },
-        inputs={"query": Input("view", "data"), "selection": Input("selection", "data")},
-    )
-    def render_view(query, selection):
-        view = current_view(data, query)
-        selection = selection if isinstance(selection, dict) else {}
-        out = render_outputs(data, view, _ids(selection.get("rows")), _ids(selection.get("map")) or None)
-        out["source_line"] = source_line(data, view)
-        out["root_class"] = f"root theme-{view.theme}" + (" present" if view.present else "")
-        return out
 
     # Selections reach the render through a store, set only when the user
     # selects: an Input on the lazily loaded grid or graph would hold the

@@ -1,9 +1,9 @@
 """Everything one view shows on the page, from the store through the contract."""
 from __future__ import annotations
 
-from dash import html
+from dash import Patch, html, no_update
 
-from ..render.describe import describe_view
+from ..render.describe import describe_view, source_line
 from ..render.map import map_figure
 from ..render.territory import territory_for_view
 from ..render.timeline import timeline_figure
@@ -59,3 +59,64 @@ def render_outputs(data: Dataset, view: ViewState, selected_ids=(), map_selectio
         "table_note": table_note,
         "territory": territory_sentence,
     }
+
+
+# What a view shows on the page: output key -> (component id, property).
+SHOWN = {
+    "map": ("map", "figure"),
+    "timeline": ("timeline", "figure"),
+    "count": ("count", "children"),
+    "summary": ("summary", "children"),
+    "source_line": ("source-line", "children"),
+    "type_options": ("types", "options"),
+    "sub_type_options": ("sub-types", "options"),
+    "table": ("table", "rowData"),
+    "table_note": ("table-note", "children"),
+    "root_class": ("root", "className"),
+    "territory": ("territory-summary", "children"),
+}
+# Changing these redraws the figures whole (new layers, colours, sizes); any
+# other change of filters sends only the figures' data.
+REDRAW_FIELDS = ("mode", "theme", "present", "territory", "territory_opacity")
+POSITION_FIELDS = ("center_lat", "center_lon", "zoom")
+
+
+def redraw_kind(before: ViewState | None, after: ViewState) -> str:
+    """"full" (first draw, or mode/theme/presentation changed), "none" (only the map moved) or "patch"."""
+    if before is None or any(getattr(before, f) != getattr(after, f) for f in REDRAW_FIELDS):
+        return "full"
+    changed = [f for f in ViewState.__dataclass_fields__ if getattr(before, f) != getattr(after, f)]
+    if not changed or set(changed) <= set(POSITION_FIELDS):
+        return "none"
+    return "patch"
+
+
+def shown_outputs(data: Dataset, view: ViewState, kind: str, selected_ids=(), map_selection_ids=None) -> dict:
+    """The SHOWN outputs for a view: everything ("full"), nothing ("none"), or the figures' data only ("patch")."""
+    if kind == "none":
+        return {key: no_update for key in SHOWN}
+    out = render_outputs(data, view, selected_ids, map_selection_ids)
+    out["source_line"] = source_line(data, view)
+    out["root_class"] = f"root theme-{view.theme}" + (" present" if view.present else "")
+    if kind == "patch":
+        out["map"] = figure_patch(out["map"], ("annotations", "showlegend", ("map", "layers")))
+        out["timeline"] = figure_patch(out["timeline"], ("shapes",))
+    return out
+
+
+def figure_patch(figure, layout_keys) -> Patch:
+    """A Dash Patch that replaces a figure's traces and the named layout parts, keeping the rest.
+
+    The browser keeps the map's style, boundary sources and position; only
+    what the filters change travels (and Plotly redraws only that)."""
+    whole = figure.to_plotly_json() if hasattr(figure, "to_plotly_json") else figure
+    patch = Patch()
+    patch["data"] = whole.get("data", [])
+    layout = whole.get("layout", {})
+    for key in layout_keys:
+        if isinstance(key, tuple):
+            parent, child = key
+            patch["layout"][parent][child] = layout.get(parent, {}).get(child, [])
+        else:
+            patch["layout"][key] = layout.get(key, [] if key != "showlegend" else False)
+    return patch

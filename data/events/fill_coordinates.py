@@ -2,6 +2,8 @@
 
     python data/events/fill_coordinates.py data/events/article_events.csv
 
+(with the project installed: `pip install -r requirements.txt` installs it.)
+
 The bundled article events were written with place, region and country only;
 this script put their coordinates in, so none was typed by hand.  Rows that
 already have coordinates are left alone; a place the gazetteer cannot place
@@ -11,10 +13,8 @@ import csv
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
-from dashboard.boundaries import load_admin1  # noqa: E402
-from dashboard.ingest.gazetteer import Gazetteer  # noqa: E402
+from dashboard.boundaries import load_admin1
+from dashboard.ingest.gazetteer import Gazetteer
 
 
 def fill(path: Path) -> int:
