@@ -51,6 +51,13 @@ the count happens to be the same (the same number on both days) it is
 accepted one second after the re-plot and flagged "count unchanged".  A
 re-plot after which MapLibre rendered nothing is flagged "no idle".
 
+Where the time goes, per action: when the count text changed (server,
+network and the page's update), the first re-plot, the repaint, and how
+long the page's main thread was busy in tasks over 50 ms (Long Tasks API)
+in between: a repaint long after the count changed, with the main thread
+busy, is time spent in the browser (Plotly, MapLibre, the grid), not on
+the server.
+
 Response size per action: the `/_dash-update-component` responses of the
 action (from the Network events), uncompressed and transferred.
 
@@ -169,6 +176,11 @@ PROBE_JS = r"""
     }
     return !!(gd && gd.on);
   };
+  B.longtasks = [];
+  try {  // main-thread tasks over 50 ms: how much of the wait the page itself was busy
+    new PerformanceObserver((list) => { for (const e of list.getEntries()) B.longtasks.push({t: e.startTime, d: e.duration}); })
+      .observe({type: 'longtask', buffered: false});
+  } catch (e) { /* not supported: busy_ms stays null */ B.longtasks = null; }
   for (const type of ['keydown', 'pointerdown', 'mousedown']) {
     document.addEventListener(type, (e) => { if (e.isTrusted) B.inputs.push({t: e.timeStamp, type, key: e.key || ''}); }, true);
   }
@@ -176,6 +188,7 @@ PROBE_JS = r"""
     B.hook();
     const c = first(B.sel.count);
     B.plots = []; B.counts = []; B.idles = []; B.inputs = []; B.frames = [];
+    if (B.longtasks) B.longtasks = [];
     B.arm = {at: now(), countBefore: c ? c.textContent.trim() : null, expectCount: opts.expectCount,
              graceMs: opts.graceMs, quietMs: opts.quietMs || 300, inputTypes: opts.inputTypes};
     return true;
@@ -212,7 +225,9 @@ PROBE_JS = r"""
     if (!lastIdle) flags.push('no idle');
     const done = Math.max(last.raf, lastIdle ? lastIdle.raf : 0, change ? change.t : 0);
     const c = first(B.sel.count);
-    return {t0, input: input.type + (input.key ? ':' + input.key : ''), total_ms: done - t0,
+    const busy = B.longtasks ? B.longtasks.filter((l) => l.t + l.d > t0 && l.t < done)
+      .reduce((sum, l) => sum + Math.min(l.t + l.d, done) - Math.max(l.t, t0), 0) : null;
+    return {t0, busy_ms: busy, input: input.type + (input.key ? ':' + input.key : ''), total_ms: done - t0,
             count_ms: change ? change.t - t0 : null, plot_ms: plots[0].t - t0, last_plot_ms: last.t - t0,
             plots: plots.length, count: c ? c.textContent.trim() : null, flags};
   };
@@ -399,7 +414,7 @@ def timed(page, net, perform, expect_count: bool = True, input_types=("keydown",
     except PlaywrightTimeout:
         seen = page.evaluate("() => { const B = window.__bench; return `inputs ${B.inputs.length}, re-plots ${B.plots.length}, "
                              "count changes ${B.counts.length}, idles ${B.idles.length}`; }")
-        result = {"total_ms": None, "count_ms": None, "plot_ms": None, "count": None,
+        result = {"total_ms": None, "count_ms": None, "plot_ms": None, "busy_ms": None, "count": None,
                   "flags": [f"no repaint within {ACTION_TIMEOUT_MS / 1000:.0f} s ({seen})"]}
     settle(page, net)
     calls = Network.callbacks(net.since(mark))
@@ -688,13 +703,15 @@ def report(results: dict, rows: int) -> None:
             print(f"  {label:<16} {name}: skipped ({why})")
 
     print()
-    print("Where the time goes (median ms after the input event: count text changed / first re-plot / repainted)")
+    print("Where the time goes (median ms after the input event: count text changed / first re-plot / repainted;"
+          " and the page's main thread busy in tasks > 50 ms during the wait)")
     for key, label in (("bundled", "bundled"), ("big", big_label), ("naive_big", "naive " + big_label)):
         r = results.get(key)
         for name, samples in (r or {}).get("actions", {}).items():
             if samples:
-                med = lambda k: statistics.median(s[k] for s in samples if s[k] is not None) if any(s[k] is not None for s in samples) else None  # noqa: E731
-                print(f"  {label:<16} {name:<18} {cell_ms(med('count_ms'))} / {cell_ms(med('plot_ms'))} / {cell_ms(med('total_ms'))}")
+                med = lambda k: statistics.median(s[k] for s in samples if s.get(k) is not None) if any(s.get(k) is not None for s in samples) else None  # noqa: E731
+                print(f"  {label:<16} {name:<18} {cell_ms(med('count_ms'))} / {cell_ms(med('plot_ms'))} / {cell_ms(med('total_ms'))};"
+                      f" main thread busy {cell_ms(med('busy_ms'))}")
 
     for key, label in (("bundled", "bundled"), ("big", big_label)):
         p = (results.get(key) or {}).get("playback")
