@@ -260,6 +260,7 @@ class Network:
     def __init__(self, page):
         self.requests: dict[str, dict] = {}
         self.order: list[str] = []
+        self.document_mark = 0  # requests before the last navigation never finish: not waited for
         self.cdp = page.context.new_cdp_session(page)
         self.cdp.on("Network.requestWillBeSent", self._sent)
         self.cdp.on("Network.dataReceived", self._data)
@@ -295,6 +296,13 @@ class Network:
 
     def mark(self) -> int:
         return len(self.order)
+
+    def navigating(self) -> None:
+        """Call before page.goto: requests of the old document are no longer waited for."""
+        self.document_mark = len(self.order)
+
+    def callbacks_under_way(self) -> int:
+        return sum(not e["done"] for e in self.callbacks(self.since(self.document_mark)))
 
     def since(self, mark: int) -> list[dict]:
         return [self.requests[rid] for rid in self.order[mark:]]
@@ -379,7 +387,7 @@ def settle(page, net: "Network | None" = None, quiet_ms: int = 400, limit_ms: in
     deadline = time.time() + limit_ms / 1000
     while True:
         _quiet(page, quiet_ms, limit_ms)
-        busy = net is not None and any(not e["done"] for e in Network.callbacks(net.since(0)))
+        busy = net is not None and net.callbacks_under_way() > 0
         if not busy or time.time() > deadline:
             return
         page.wait_for_timeout(50)
@@ -454,6 +462,7 @@ def action_slider_window(page, net, reps: int, days: int = 30) -> list[dict]:
 
     last = dt.date.fromisoformat(first_locator(page, "date_to").input_value())
     query = f"?from={last - dt.timedelta(days=days - 1)}&to={last}"
+    net.navigating()
     page.goto(page.url.split("?")[0] + query, timeout=LOAD_TIMEOUT_MS)
     page.wait_for_function(DRAWN_JS, arg=[SELECTORS, COUNT_PATTERN], polling="raf", timeout=LOAD_TIMEOUT_MS)
     page.evaluate(PROBE_JS, SELECTORS)
