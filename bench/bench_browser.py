@@ -176,6 +176,7 @@ PROBE_JS = r"""
     }
     return !!(gd && gd.on);
   };
+  performance.setResourceTimingBufferSize(100000);  // settle() reads request ends from it
   B.longtasks = [];
   try {  // main-thread tasks over 50 ms: how much of the wait the page itself was busy
     new PerformanceObserver((list) => { for (const e of list.getEntries()) B.longtasks.push({t: e.startTime, d: e.duration}); })
@@ -411,9 +412,9 @@ def _quiet(page, quiet_ms: int, limit_ms: int) -> None:
 
 def timed(page, net, perform, expect_count: bool = True, input_types=("keydown", "pointerdown", "mousedown")) -> dict:
     """Arm the probe, perform the action, wait until the map has repainted; timings and callback bytes."""
-    page.evaluate("(o) => window.__bench.armAction(o)", {"expectCount": expect_count, "graceMs": 1000, "inputTypes": list(input_types)})
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
+    page.evaluate("(o) => window.__bench.armAction(o)", {"expectCount": expect_count, "graceMs": 1000, "inputTypes": list(input_types)})
     mark = net.mark()
     perform()
     try:
