@@ -197,11 +197,23 @@ def events(**options):
 @data_options
 def export(**options):
     """Write the map of a view as PNG, SVG or PDF (for slides and reports)."""
-    from .export.export import run_export_command
+    from .export.batch import run_export_command
+    from .export.checks import ExportError
+
+    args = _args(**options)
+
+    def open_data():
+        # Opened here, after the export's own checks: export never names a store.
+        from .store.open import open_dataset
+
+        try:
+            return open_dataset(args.data, args.territory, args.fmt, args.mapping, args.encoding, args.type_value, store=args.store)
+        except TerritoryError as error:
+            raise ExportError(f"territory layer: {error}") from None
 
     try:
-        sys.exit(run_export_command(_args(**options)))
-    except (LoadError, TerritoryError, StoreUnavailable) as error:
+        sys.exit(run_export_command(args, open_data))
+    except (LoadError, StoreUnavailable) as error:
         _fail(error)
 
 

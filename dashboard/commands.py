@@ -128,7 +128,8 @@ def run_import(args) -> int:
     """Read, validate and join the files as the app does, report each, and load them into the team database."""
     from . import config
     from .store.pg import connect, is_database_url, safe_url
-    from .store.pg_import import ImportFailed, load_events, prepare_for_import
+    from .store.pg_import import ImportFailed, prepare_for_import
+    from .store.pg_import import load_events as load_into_database
 
     url = args.into or config.STORE_URL
     if not is_database_url(url):
@@ -144,7 +145,7 @@ def run_import(args) -> int:
         if report.rows_rejected > 10:
             print(f"  ... `python -m dashboard validate {report.source}` lists all {report.rows_rejected:,}")
     try:
-        summary = load_events(url, prepared.events, prepared.reports)
+        summary = load_into_database(url, prepared.events, prepared.reports)
     except ImportFailed as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_ERROR

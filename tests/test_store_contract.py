@@ -227,7 +227,7 @@ def test_every_figure_renders_from_the_store(store, mode):
 
 @pytest.mark.parametrize("mode", ["points", "choropleth", "density"])
 def test_every_export_figure_builds_from_the_store(store, mode):
-    from dashboard.export.export import build_export_figure
+    from dashboard.export.figure import build_export_figure
 
     figure = build_export_figure(ViewState(mode=mode), Dataset(store=store, label="test events"), width=1280, height=720)
     texts = " ".join(a.text for a in figure.layout.annotations)

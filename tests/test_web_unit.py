@@ -475,3 +475,24 @@ def test_type_search_shows_from_eleven_types(data):
         return next(c for c in _types(bounds).children if getattr(c, "className", "") == "types-search").hidden
 
     assert search_hidden(3) and search_hidden(10) and not search_hidden(11) and not search_hidden(34)
+
+
+def test_the_record_panel_neutralises_bidi_controls_and_breaks_endless_words():
+    rlo = "\u202e"
+    panel = detail_panel({"event_type": "Battles", "place": f"Лиман{rlo}gnp.exe", "summary": "x" * 5_000, "source_name": "A" * 3_000})
+    texts = []
+
+    def walk(node):
+        if isinstance(node, str):
+            texts.append(node)
+        for child in getattr(node, "children", None) or [] if not isinstance(node, str) else []:
+            walk(child)
+        if isinstance(getattr(node, "children", None), str):
+            texts.append(node.children)
+
+    for part in panel:
+        walk(part)
+    joined = " ".join(texts)
+    assert rlo not in joined and "Лиман" in joined
+    longest_run = max(len(run) for run in joined.replace("\u200b", " ").split())
+    assert longest_run <= 60  # a 5,000-character word wraps instead of widening the panel

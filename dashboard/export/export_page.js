@@ -1,4 +1,4 @@
-/* Draws export figures inside kaleido's page, for dashboard/export.py.
+/* Draws export figures inside kaleido's page, for dashboard/export/renderer.py.
  *
  * Plotly.toImage (what kaleido calls) would do the same steps, newPlot,
  * toSVG, then SVG to PNG, but for any map it first waits a fixed 500 ms and
@@ -75,12 +75,16 @@ window.dashboardExport = (function () {
     });
   }
 
-  /* The figure as base64 PNG or SVG text; for PDF the SVG is put on the
-   * page, sized for printing, and Python prints it (as kaleido does). */
-  async function render(figure, format, scale) {
+  // Between draw() and encode(): the drawn SVG and what encoding it needs.
+  let drawn = null;
+
+  /* Draws the figure at width x height (plotly.js, MapLibre for the map)
+   * and keeps its SVG for encode(); two calls so the renderer can say which
+   * step an export is at. */
+  async function draw(figure, format, scale, width, height) {
+    drawn = null;
+    figure.layout = Object.assign(figure.layout || {}, { width, height });
     attachFiles(figure);
-    const width = figure.layout.width;
-    const height = figure.layout.height;
     let paper = null;
     const config = { staticPlot: true, _exportedPlot: true };
     if (format === "pdf") {
@@ -93,14 +97,22 @@ window.dashboardExport = (function () {
     const graph = document.createElement("div");
     graph.style.cssText = "position:absolute;top:0;left:0";
     document.body.prepend(graph);
-    let svg;
     try {
       await Plotly.newPlot(graph, figure.data, figure.layout, config);
-      svg = Plotly.Snapshot.toSVG(graph, "svg", scale);
+      drawn = { svg: Plotly.Snapshot.toSVG(graph, "svg", scale), format, scale, width, height, paper };
     } finally {
       Plotly.purge(graph);
       graph.remove();
     }
+    return true;
+  }
+
+  /* The drawn figure as base64 PNG or SVG text; for PDF the SVG is put on
+   * the page, sized for printing, and Python prints it (as kaleido does). */
+  async function encode() {
+    if (drawn === null) throw new Error("nothing drawn to encode");
+    const { svg, format, scale, width, height, paper } = drawn;
+    drawn = null;
     if (format === "svg") return svg;
     if (format === "png") {
       const url = await Plotly.Snapshot.svgToImg({
@@ -118,5 +130,5 @@ window.dashboardExport = (function () {
     return "";
   }
 
-  return { addFile, addBinaryFile, render };
+  return { addFile, addBinaryFile, draw, encode, files: () => Object.keys(files) };
 })();

@@ -15,6 +15,7 @@ from dash import dcc, html
 from ..basemap import ATTRIBUTION as BASEMAP_ATTRIBUTION
 from ..boundaries import ATTRIBUTION
 from .dates import day_marks, show_day
+from .export_control import export_controls
 from .legend import legend_panel
 
 TABLE_COLUMNS = [
@@ -198,7 +199,7 @@ def _filters(data):
             hidden=data.territory is None,
         ),
         html.Button("Reset filters", id="reset", className="button"),
-        _export_controls(),
+        export_controls(),
         _saved_views(),
     ]
 
@@ -238,47 +239,6 @@ def _saved_views():
         ],
         className="control saved-views",
         open=True,
-    )
-
-
-def _export_controls():
-    """Download the current view as an image: the same renderer as `python -m dashboard export`."""
-    return html.Details(
-        [
-            html.Summary("Export image"),
-            html.Label("Title", htmlFor="export-title", className="small"),
-            dcc.Input(id="export-title", type="text", placeholder="Title (default: the filters in words)", maxLength=200, className="wide"),
-            _group("Format", dcc.RadioItems(id="export-format", options=["png", "svg", "pdf"], value="png", inline=True)),
-            _group(
-                "Size",
-                dcc.RadioItems(
-                    id="export-size",
-                    options=[
-                        {"label": "slide 1920×1080", "value": "slide"},
-                        {"label": "1280×720", "value": "hd"},
-                        {"label": "A4 landscape, 300 dpi", "value": "a4"},
-                        {"label": "square 1080", "value": "square"},
-                        {"label": "custom", "value": "custom"},
-                    ],
-                    value="slide",
-                ),
-            ),
-            html.Div(
-                [
-                    html.Label("Width in pixels", htmlFor="export-width", className="visually-hidden"),
-                    dcc.Input(id="export-width", type="number", min=100, max=8000, step=1, value=1600, className="small-number wide-number"),
-                    html.Span("×"),
-                    html.Label("Height in pixels", htmlFor="export-height", className="visually-hidden"),
-                    dcc.Input(id="export-height", type="number", min=100, max=8000, step=1, value=900, className="small-number wide-number"),
-                    html.Span("px (custom)", className="small"),
-                ],
-                className="button-row",
-            ),
-            html.Button("Export", id="export-button", className="button"),
-            dcc.Loading(html.P(id="export-message", className="muted small"), type="dot"),
-            dcc.Download(id="export-download"),
-        ],
-        className="control export",
     )
 
 

@@ -15,10 +15,13 @@ from pathlib import Path
 
 from dash import html
 
+from ..schema import display_text
 from ..store.dataset import Dataset
 from ..view import ViewState
 from .dates import show_day
 from .layout import TABLE_COLUMNS, detail_placeholder
+
+RECORD_TEXT_CHARS = 4_000  # a record panel shows whole summaries; beyond this a field is a data error
 
 TABLE_FIELDS = [c for c, _, _ in TABLE_COLUMNS] + ["event_id"]
 SAME_PLACE_LIMIT = 8  # other events at the same coordinates listed in the record
@@ -48,6 +51,11 @@ def _text(value) -> str:
         return ""
     text = str(value).strip()
     return "" if text in ("NaT", "nan", "None", "<NA>") else text
+
+
+def shown(value, limit: int = RECORD_TEXT_CHARS) -> str:
+    """A field as the record panel shows it: schema.display_text (bidi controls removed, long runs broken, capped)."""
+    return display_text(_text(value), limit)
 
 
 def _day(value) -> dt.date | None:
@@ -94,9 +102,10 @@ def _source(record: dict, data: Dataset | None):
     name = _text(record.get("source_name")) or "source not named"
     url = _text(record.get("source_url"))
     children = [html.Span("Source: ", className="label")]
+    name = shown(name)
     children.append(html.A(name, href=url, target="_blank", rel="noopener noreferrer") if _link(url) else html.Span(name))
     if not _link(url) and url:
-        children.append(html.Span(f" ({url})", className="muted"))  # shown, not linked: not http(s)
+        children.append(html.Span(f" ({shown(url)})", className="muted"))  # shown, not linked: not http(s)
     parts = [html.P(children, className="record-source")]
     if data is not None and (data.title or data.label):
         dataset = data.title or data.label
@@ -114,7 +123,7 @@ def _notes(record: dict):
         notes = [n.strip() for n in _text(warnings).replace("\n", ";").split(";") if n.strip()]
     if not notes:
         return []
-    return [html.Div([html.H3("Data notes"), html.Ul([html.Li(n) for n in notes])], className="record-notes")]
+    return [html.Div([html.H3("Data notes"), html.Ul([html.Li(shown(n)) for n in notes])], className="record-notes")]
 
 
 def _details(record: dict):
@@ -122,7 +131,7 @@ def _details(record: dict):
 
     def add(label, value):
         if value:
-            rows.extend([html.Dt(label), html.Dd(value)])
+            rows.extend([html.Dt(label), html.Dd(shown(value))])
 
     actors = [_text(record.get("actor1")), _text(record.get("actor2"))]
     add("Actors", " against ".join(a for a in actors if a))
@@ -170,9 +179,8 @@ def _same_place_list(events: list[dict]):
     items = []
     for event in events:
         day = _day(str(event.get("event_date"))[:10])
-        summary = _text(event.get("summary"))
-        items.append(html.Li([html.Strong(show_day(day) if day else ""), f" · {_text(event.get('event_type'))}: ",
-                              summary[:140] + ("…" if len(summary) > 140 else "")]))
+        items.append(html.Li([html.Strong(show_day(day) if day else ""), f" · {shown(event.get('event_type'))}: ",
+                              shown(event.get("summary"), 140)]))
     return [html.Div([html.H3(f"Also at this place ({len(events)}{'+' if len(events) >= SAME_PLACE_LIMIT else ''})"), html.Ul(items)],
                      className="record-same-place")]
 
@@ -181,13 +189,13 @@ def detail_panel(record: dict | None, data: Dataset | None = None):
     """One event for reading; every value as text, the source link only for http(s) URLs."""
     if not record:
         return detail_placeholder()
-    kind = " · ".join(t for t in (_text(record.get("event_type")), _text(record.get("sub_event_type"))) if t) or "Event"
+    kind = " · ".join(shown(t) for t in (_text(record.get("event_type")), _text(record.get("sub_event_type"))) if t) or "Event"
     headline = [
         html.H2(kind, className="record-type"),
-        html.P([html.Span(placed(record) or "place unknown", className="record-place"), " · ", html.Span(dated(record), className="record-date")],
+        html.P([html.Span(shown(placed(record)) or "place unknown", className="record-place"), " · ", html.Span(dated(record), className="record-date")],
                className="record-where"),
     ]
-    summary = _text(record.get("summary"))
+    summary = shown(record.get("summary"))
     body = headline + ([html.P(summary, className="record-summary")] if summary else []) + _source(record, data)
     others = same_place(record, data.store) if data is not None else []
     return body + _notes(record) + _same_place_list(others) + [_details(record)]
