@@ -73,6 +73,9 @@ failing the run.
 """
 from __future__ import annotations
 
+if not __package__:  # run as a file: bench/ would shadow the checkout on sys.path
+    raise SystemExit("Run from the repository root as a module: python -m bench.bench_browser")
+
 import argparse
 import json
 import re

@@ -20,6 +20,9 @@ Target: under 1 s per image after the first.
 """
 from __future__ import annotations
 
+if not __package__:  # run as a file: bench/ would shadow the checkout on sys.path
+    raise SystemExit("Run from the repository root as a module: python -m bench.bench_export")
+
 import argparse
 import datetime as dt
 import json
