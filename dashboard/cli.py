@@ -1,4 +1,4 @@
-"""Command line: serve (the default), validate, events, export, territory, fetch-territory.
+"""Command line: serve (the default), validate, import, events, export, territory, fetch-territory.
 
 Built with click (already installed with Flask).  Each command gathers its
 options and calls one function of the package that does the work; exit
@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+from pathlib import Path
 from types import SimpleNamespace
 
 import click
 
 from . import config
+from .ingest.dates import DATE_ORDERS
+from .ingest.dedupe import ON_DUPLICATE
 from .ingest.load import FORMATS, LoadError
+from .store.contract import StoreUnavailable
 from .territory import TerritoryError
 
 EXIT_OK, EXIT_REJECTED, EXIT_ERROR = 0, 1, 2
@@ -53,10 +57,16 @@ def import_options(format_flag: str = "--format"):
     def decorate(command):
         for option in reversed(
             [
-                click.option(format_flag, "fmt", type=click.Choice(FORMATS), default="auto", show_default=True, help="input format"),
+                click.option(format_flag, "fmt", type=click.Choice(FORMATS), default="auto", show_default=True,
+                             help="input layout (native, acled, ucdp, mapped) or container (csv, geojson, geoparquet, gpkg, xlsx); auto detects both"),
                 click.option("--map", "mapping", multiple=True, metavar="NATIVE=THEIRS,...", help="column mapping for other CSVs"),
                 click.option("--type-value", "type_value", multiple=True, metavar="THEIRS=ACLED_TYPE", help="map a category of theirs onto an ACLED type"),
                 click.option("--encoding", default="utf-8", show_default=True, help="text encoding of CSV files"),
+                click.option("--date-order", "date_order", type=click.Choice(DATE_ORDERS),
+                             help="read numeric dates such as 05/02/2014 day-first (dmy), month-first (mdy) or year-first (ymd) "
+                             "when the values do not prove it"),
+                click.option("--on-duplicate", "on_duplicate", type=click.Choice(ON_DUPLICATE), default="keep", show_default=True,
+                             help="an id repeated with other content: keep (load it as ID~2, with a warning) or reject"),
             ]
         ):
             command = option(command)
@@ -65,9 +75,29 @@ def import_options(format_flag: str = "--format"):
     return decorate
 
 
+SAMPLE_TERRITORY = "data/territory-sample/"
+
+
+def _territory_path(ctx, param, value):
+    """A control layer that is not there: say in one sentence what to use instead."""
+    if value and not Path(value).exists():
+        raise click.BadParameter(
+            f"{value} does not exist; use the bundled sample (--territory {SAMPLE_TERRITORY}) "
+            "or download the whole history with `python -m dashboard fetch-territory`."
+        )
+    return value
+
+
 def data_options(command):
     command = import_options("--input-format")(command)
-    command = click.option("--territory", metavar="PATH", help="territorial-control layer: a folder of daily snapshots or one file")(command)
+    command = click.option(
+        "--store", metavar="URL", default=None,
+        help="a team database (postgresql://user@host/db) instead of event files (default $DASHBOARD_STORE)",
+    )(command)
+    command = click.option(
+        "--territory", metavar="PATH", callback=_territory_path,
+        help=f"territorial-control layer: a folder of daily snapshots or one file (a sample: {SAMPLE_TERRITORY})",
+    )(command)
     return click.option("--data", multiple=True, metavar="PATH", help="event file (repeatable; default: the bundled article events)")(command)
 
 
@@ -87,13 +117,15 @@ def _fail(error: Exception) -> None:
 @click.option("--port", type=click.IntRange(1, 65535), default=8050, show_default=True)
 @click.option("--debug", is_flag=True, help="Dash's debug mode (reloader and error overlay)")
 @click.option("--basemap", metavar="URL", help="a tile URL with {z}/{x}/{y} or a MapLibre style URL (default: none, fully offline)")
+@click.option("--title", metavar="TEXT", help="the data's display name (default: \"title\" of <data>.meta.json)")
+@click.option("--source", metavar="TEXT", help="the source line, e.g. 'RFE/RL, 21 Jan 2025' (default: publisher and date of <data>.meta.json)")
 def serve(**options):
     """Run the dashboard (the default command)."""
     from .commands import run_serve
 
     try:
         sys.exit(run_serve(_args(**options)))
-    except (LoadError, TerritoryError) as error:
+    except (LoadError, TerritoryError, StoreUnavailable) as error:
         _fail(error)
 
 
@@ -101,13 +133,34 @@ def serve(**options):
 @click.argument("path")
 @import_options()
 @click.option("--rejects", metavar="FILE", help="write every rejected row (row, column, reason, value) as CSV")
+@click.option("--warnings", metavar="FILE", help="write every warning (row, column, reason, value) of the loaded rows as CSV")
 def validate(**options):
-    """Check an event file and report every rejected row."""
+    """Check an event file and report every rejected row and every warning.
+
+    "row N" is the line of a CSV file (the header is line 1; a quoted field
+    that holds a line break makes later rows' numbers larger), the row of an
+    .xlsx sheet, or the feature's number in GeoJSON, GeoParquet and
+    GeoPackage.  Exit 0: every row loaded; 1: some rows were rejected;
+    2: the file or an option could not be used."""
     from .commands import run_validate
 
     try:
         sys.exit(run_validate(_args(**options)))
     except LoadError as error:
+        _fail(error)
+
+
+@main.command("import")
+@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@click.option("--into", metavar="URL", help="the team database, postgresql://user@host/db (default $DASHBOARD_STORE)")
+@import_options()
+def import_command(**options):
+    """Import event files into the team database (PostgreSQL + PostGIS)."""
+    from .commands import run_import
+
+    try:
+        sys.exit(run_import(_args(**options)))
+    except (LoadError, StoreUnavailable) as error:
         _fail(error)
 
 
@@ -124,7 +177,7 @@ def events(**options):
 
     try:
         sys.exit(run_events(_args(**options)))
-    except (LoadError, TerritoryError) as error:
+    except (LoadError, TerritoryError, StoreUnavailable) as error:
         _fail(error)
 
 
@@ -144,11 +197,23 @@ def events(**options):
 @data_options
 def export(**options):
     """Write the map of a view as PNG, SVG or PDF (for slides and reports)."""
-    from .export.export import run_export_command
+    from .export.batch import run_export_command
+    from .export.checks import ExportError
+
+    args = _args(**options)
+
+    def open_data():
+        # Opened here, after the export's own checks: export never names a store.
+        from .store.open import open_dataset
+
+        try:
+            return open_dataset(args.data, args.territory, args.fmt, args.mapping, args.encoding, args.type_value, store=args.store)
+        except TerritoryError as error:
+            raise ExportError(f"territory layer: {error}") from None
 
     try:
-        sys.exit(run_export_command(_args(**options)))
-    except (LoadError, TerritoryError) as error:
+        sys.exit(run_export_command(args, open_data))
+    except (LoadError, StoreUnavailable) as error:
         _fail(error)
 
 

@@ -48,6 +48,13 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.slow)
 
 
+def pytest_sessionfinish(session, exitstatus):
+    """Drop the databases the team-store tests made (tests/pg_databases.py)."""
+    import pg_databases
+
+    pg_databases.drop_all()
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -2,14 +2,15 @@
 # Everything the whole test suite needs on a Debian 12 machine, as root:
 # Chromium and ChromeDriver (browser tests, exports), PostgreSQL 15 with
 # PostGIS 3 and Redis (the team store and shared cache, tested like the
-# embedded one), axe-core from npm (accessibility audits), and a Python venv.
+# embedded one), axe-core from npm (accessibility audits), strace (the test
+# that exports leak nothing) and a Python venv.
 # Safe to run again: it installs what is missing and starts what is stopped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
 
 apt-get update -q
-apt-get install -y -q chromium chromium-driver postgresql-15-postgis-3 redis-server
+apt-get install -y -q chromium chromium-driver postgresql-15-postgis-3 redis-server strace
 command -v npm >/dev/null || apt-get install -y -q npm
 
 # PostgreSQL: start Debian's cluster and give this user a superuser role, so

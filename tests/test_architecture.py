@@ -12,7 +12,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "dashboard"
 
 # Lower layers never import higher ones.  Packages of one layer do not import each other.
 LAYERS = {
-    "config": 0, "schema": 0, "view": 0, "boundaries": 0,
+    "config": 0, "schema": 0, "view": 0, "boundaries": 0, "basemap": 0,
     "ingest": 1, "territory": 1,
     "store": 2,
     "render": 3,
@@ -21,7 +21,10 @@ LAYERS = {
     "cli": 6, "commands": 6, "wsgi": 6, "__main__": 6, "__init__": 6,
 }
 # Only the opener and the entry points name a store implementation.
-IMPLEMENTATIONS = {"dashboard.store.memory", "dashboard.store.open", "dashboard.store.postgis"}
+IMPLEMENTATIONS = {
+    "dashboard.store.memory", "dashboard.store.open", "dashboard.store.postgis", "dashboard.store.pg",
+    "dashboard.store.pg_import", "dashboard.store.pg_views", "dashboard.store.cached",
+}
 MAY_NAME_IMPLEMENTATIONS = {"dashboard.store", "dashboard.cli", "dashboard.commands", "dashboard.wsgi"}
 MAX_LINES = 450
 

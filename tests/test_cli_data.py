@@ -190,7 +190,7 @@ def test_events_from_a_given_file_reports_its_rejects_on_stderr(cache_dir, tmp_p
     assert [r["event_id"] for r in csv_rows(done.stdout)] == ["T1"]
     assert csv_rows(done.stdout)[0]["admin1_code"] == "UA-14"
     assert "2 rows read, 1 loaded, 1 rejected" in done.stderr
-    assert "row 2, event_date: not a date" in done.stderr
+    assert "row 3, event_date: not a date" in done.stderr
 
 
 def test_events_use_the_cache_folder(cache_dir):
@@ -204,7 +204,8 @@ def test_events_use_the_cache_folder(cache_dir):
 def test_validate_the_bundled_file(cache_dir):
     done = run(cache_dir, "validate", BUNDLED)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "(native): 12 rows read, 12 loaded, 0 rejected" in done.stdout
+    assert "article_events.csv: 12 rows read, 12 loaded, 0 rejected" in done.stdout
+    assert "detected: native events in CSV" in done.stdout.splitlines()
 
 
 def test_validate_a_file_with_rejects(cache_dir, tmp_path):
@@ -215,9 +216,9 @@ def test_validate_a_file_with_rejects(cache_dir, tmp_path):
     done = run(cache_dir, "validate", path)
     assert done.returncode == 1
     lines = done.stdout.splitlines()
-    assert lines[0].endswith("bad.csv (native): 3 rows read, 1 loaded, 2 rejected")
-    assert "  row 2, event_date: not a date (expected e.g. 2025-01-20, 20 January 2025 or 1/20/2025) (value: '2025-02-30')" in lines
-    assert "  row 3, source_url: must start with http:// or https:// (value: 'javascript:alert(1)')" in lines
+    assert lines[0].endswith("bad.csv: 3 rows read, 2 loaded, 1 rejected; 1 warning")
+    assert "  row 3, event_date: not a date (expected e.g. 2025-01-20, 20 January 2025, 20-Jan-2025 or 1/20/2025) (value: '2025-02-30')" in lines
+    assert "  row 4, source_url: not a link, kept as a note: javascript:alert(1) (value: 'javascript:alert(1)')" in lines
 
 
 def test_validate_reports_a_malformed_row(cache_dir, tmp_path):
@@ -227,21 +228,28 @@ def test_validate_reports_a_malformed_row(cache_dir, tmp_path):
     done = run(cache_dir, "validate", path)
     assert done.returncode == 1
     assert "3 rows read, 2 loaded, 1 rejected" in done.stdout
-    assert f"  row 3: has 3 fields, the header has {len(NATIVE_COLUMNS)} (value: 'X3,2025-01-20,day')" in done.stdout.splitlines()
+    assert f"  row 4: has 3 fields, the header has {len(NATIVE_COLUMNS)} (value: 'X3,2025-01-20,day')" in done.stdout.splitlines()
 
 
 def test_validate_writes_the_rejects_file(cache_dir, tmp_path):
     rows = bundled_rows()[:2]
-    rows[0]["fatalities"] = "-2"
+    rows[0]["latitude"] = "-95"
+    rows[0]["place"] = "Nowhereville"  # so the gazetteer cannot place it instead
+    rows[1]["fatalities"] = "-2"
     path = write_native(tmp_path / "bad.csv", rows)
-    rejects = tmp_path / "out" / "rejects.csv"
+    rejects, warnings = tmp_path / "out" / "rejects.csv", tmp_path / "out" / "warnings.csv"
     rejects.parent.mkdir()
-    done = run(cache_dir, "validate", path, "--rejects", rejects)
+    done = run(cache_dir, "validate", path, "--rejects", rejects, "--warnings", warnings)
     assert done.returncode == 1
     assert f"rejected rows written to {rejects}" in done.stdout
+    assert f"warnings written to {warnings}" in done.stdout
     with open(rejects, newline="", encoding="utf-8") as handle:
         written = list(csv.DictReader(handle))
-    assert written == [{"row": "1", "column": "fatalities", "reason": "not a whole number of 0 or more", "value": "-2"}]
+    # "-95" is a number: written as one, not neutralised like a formula.
+    assert written == [{"row": "2", "column": "latitude", "reason": "latitude and longitude look swapped (latitude beyond ±90, longitude within it)", "value": "-95"}]
+    with open(warnings, newline="", encoding="utf-8") as handle:
+        written = list(csv.DictReader(handle))
+    assert written == [{"row": "3", "column": "fatalities", "reason": "not a whole number of 0 or more, left empty", "value": "-2"}]
 
 
 @pytest.mark.parametrize(
@@ -270,7 +278,8 @@ def test_validate_a_mapped_file_and_another_encoding(cache_dir, tmp_path):
     mapping = "event_id=Ref,event_date=Date,latitude=Lat,longitude=Lng,event_type=Category,place=Town"
     done = run(cache_dir, "validate", path, "--map", mapping, "--encoding", "cp1251")
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "(mapped): 1 rows read, 1 loaded, 0 rejected" in done.stdout
+    assert "theirs.csv: 1 rows read, 1 loaded, 0 rejected" in done.stdout
+    assert "detected: columns mapped with --map in CSV" in done.stdout
     assert "custom event types kept: Обстріл" in done.stdout
     missing = run(cache_dir, "validate", path, "--map", mapping.replace("Lat", "Latitude"), "--encoding", "cp1251")
     assert missing.returncode == 2
@@ -308,3 +317,25 @@ def test_events_with_an_unreadable_control_layer_is_a_clear_error(cache_dir, tmp
     result = run(cache_dir, "events", "--territory", str(tmp_path / "missing"))
     assert result.returncode == 2
     assert result.stderr.startswith("error: ") and "Traceback" not in result.stderr
+
+
+def test_validate_prints_totals_per_reason_first_then_the_first_rows_of_each(cache_dir, tmp_path):
+    rows = []
+    good = bundled_rows()[0]
+    for i in range(8):
+        rows.append(good | {"event_id": f"T{i}", "event_type": f"Custom {i}"})  # 8 unknown types
+    rows.append(good | {"event_id": "D1", "event_date": "never"})
+    rows.append(good | {"event_id": "L1", "source_url": "Access can be requested"})
+    path = write_native(tmp_path / "many.csv", rows)
+    done = run(cache_dir, "validate", path)
+    assert done.returncode == 1
+    lines = done.stdout.splitlines()
+    assert lines[0].endswith("many.csv: 10 rows read, 1 loaded, 9 rejected; 1 warning")
+    totals = lines.index("rejected rows by reason:")
+    assert lines[totals + 1].split(None, 1) == ["8", "event_type: unknown event type '…' (ACLED types: Battles, Explosions/Remote violence, "
+                                                      "Violence against civilians, Protests, Riots, Strategic developments)"]
+    assert lines[totals + 2].split(None, 1)[0] == "1" and "event_date: not a date" in lines[totals + 2]
+    shown = [line for line in lines if line.startswith("  row ") and "event_type" in line]
+    assert len(shown) == 5 and "  ... and 3 more" in lines  # the first five of a reason, then a count
+    assert "warnings by reason:" in lines and "        1  source_url: not a link, kept as a note" in lines
+    assert lines.index("rejected rows by reason:") < lines.index(shown[0])

@@ -24,9 +24,13 @@ import numpy as np
 import pytest
 from pypdf import PdfReader
 
-from dashboard.export import export
-from dashboard.boundaries import ATTRIBUTION, BOUNDARY_URLS
-from dashboard.render.style import PRECISION_STYLE, THEMES
+from dashboard.export.checks import PRESETS, ExportError, format_for, image_size
+from dashboard.export.figure import build_export_figure, export_view, page_export
+from dashboard.export.frame import scale_bar, scale_label, wrap
+from dashboard.export.renderer import Renderer
+from dashboard.basemap import figure_urls, offline_files
+from dashboard.boundaries import ATTRIBUTION
+from dashboard.render.style import THEMES
 from dashboard.schema import TYPE_COLOURS
 from dashboard.view import ViewState, fit_view_to_data, view_from_query, view_to_query
 
@@ -134,6 +138,19 @@ def nearest_colour_distance(pixels: np.ndarray, x: float, y: float, colour: np.n
     return float(np.sqrt(((window - colour) ** 2).sum(axis=2)).min())
 
 
+def battles_marks(figure) -> list[tuple[float, float, float]]:
+    """(lon, lat, opacity) of every mark drawn in the Battles colour (legend entries have no position)."""
+    marks = []
+    for trace in figure.data:
+        if trace.type != "scattermap" or trace.lat is None or "markers" not in (trace.mode or "markers"):
+            continue
+        colours = trace.marker.color if isinstance(trace.marker.color, (list, tuple)) else [trace.marker.color] * len(trace.lat)
+        for lat, lon, colour in zip(trace.lat, trace.lon, colours):
+            if lat is not None and colour == TYPE_COLOURS["Battles"]:
+                marks.append((float(lon), float(lat), float(trace.marker.opacity if trace.marker.opacity is not None else 1)))
+    return marks
+
+
 def annotation_texts(figure) -> list[str]:
     """The figure's texts as read: bold dropped, wrapped lines joined."""
     return [html.unescape(re.sub("</?b>", "", a.text).replace("<br>", " ")) for a in figure.layout.annotations]
@@ -156,14 +173,18 @@ def test_png_has_the_requested_size_and_battles_colour_at_pokrovsk(tmp_path, exp
     assert pixels.shape[:2] == (800, 1200)
     assert len(np.unique(pixels[..., :3].reshape(-1, 3), axis=0)) > 50, "the image is blank"
 
-    # The same figure in-process gives the map's centre, zoom and margins.
-    figure = export.build_export_figure(ViewState(types=("Battles",)), data, width=1200, height=800)
+    # The same figure in-process gives the map's centre, zoom, margins and marks.
+    figure = build_export_figure(ViewState(types=("Battles",)), data, width=1200, height=800)
     land = rgb(THEMES["light"]["land"])
-    opacity = PRECISION_STYLE["near"][1]  # both Battles events are "near" a place
+    marks = battles_marks(figure)
+    assert marks, "no Battles mark on the map"
+    # At this zoom the map clusters: Pokrovsk and Lyman are one mark at their mean position.
+    (lon, lat, opacity), *_ = marks
+    assert (lon, lat) == pytest.approx(((POKROVSK[0] + LYMAN[0]) / 2, (POKROVSK[1] + LYMAN[1]) / 2), abs=1e-3)
     battles = opacity * rgb(TYPE_COLOURS["Battles"]) + (1 - opacity) * land
-    for lon, lat in (POKROVSK, LYMAN):
+    for lon, lat, _ in marks:
         x, y = map_pixel(figure, lon, lat)
-        assert nearest_colour_distance(pixels, x, y, battles, radius=3) < 15, (lon, lat, x, y)
+        assert nearest_colour_distance(pixels, x, y, battles, radius=6) < 15, (lon, lat, x, y)
     # Far from any event the map is land or sea, not the Battles colour.
     margin = figure.layout.margin
     assert nearest_colour_distance(pixels, margin.l + 40, margin.t + 40, battles, radius=3) > 60
@@ -180,7 +201,7 @@ def test_svg_parses_and_carries_title_legend_and_sources(tmp_path, export_cache)
     assert root.tag == "{http://www.w3.org/2000/svg}svg"
     assert (root.get("width"), root.get("height")) == ("1280", "720")
     text = svg_text(out)
-    for expected in (title, "Event type", "Battles (2)", "Location precision", ATTRIBUTION, "Events: article_events.csv", " UTC", " km at "):
+    for expected in (title, "Event type", "Battles (2)", "Location precision", ATTRIBUTION, "Events: RFE/RL, 21 Jan 2025", " UTC", " km at "):
         assert expected in text
 
 
@@ -206,8 +227,8 @@ def test_view_link_renders_the_pages_filters(tmp_path, export_cache, data):
     page_view, _ = fit_view_to_data(view_from_query(link)[0], data.store.bounds)
     page = render_outputs(data, page_view)
 
-    exported_view, _ = export.export_view(view_from_query(link)[0], data.store)
-    figure = export.build_export_figure(exported_view, data, width=1280, height=720)
+    exported_view, _ = export_view(view_from_query(link)[0], data.store)
+    figure = build_export_figure(exported_view, data, width=1280, height=720)
     assert page["summary"] in annotation_texts(figure)  # the title: the page's own summary
     assert page["count"] in page["summary"]
     choropleth = next(trace for trace in figure.data if trace.type == "choroplethmap")
@@ -249,8 +270,8 @@ def test_empty_selection_still_writes_a_map_that_says_so(tmp_path, export_cache,
     assert len(np.unique(pixels[..., :3].reshape(-1, 3), axis=0)) > 50
     assert "The data runs from" in done.stderr
 
-    view, _ = export.export_view(ViewState(date_from=dt.date(2025, 1, 1), date_to=dt.date(2025, 1, 2)), data.store)
-    figure = export.build_export_figure(view, data, width=1280, height=720)
+    view, _ = export_view(ViewState(date_from=dt.date(2025, 1, 1), date_to=dt.date(2025, 1, 2)), data.store)
+    figure = build_export_figure(view, data, width=1280, height=720)
     texts = annotation_texts(figure)
     assert any("No events match" in text for text in texts)
     assert any(text.startswith("0 of 12 events") for text in texts)
@@ -296,13 +317,13 @@ def test_one_renderer_draws_every_format_in_turn_and_survives_a_bad_figure(data,
     leak into the next image, and a failed figure must not stop the next."""
     import plotly.graph_objects as go
 
-    figure = export.build_export_figure(ViewState(types=("Battles",)), data, width=800, height=500)
+    figure = build_export_figure(ViewState(types=("Battles",)), data, width=800, height=500)
     broken = go.Figure(figure)
     broken.update_layout(map_layers=[{"sourcetype": "geojson", "source": "/geo/missing.geojson", "type": "fill"}])
-    with export.Renderer() as renderer:
+    with Renderer() as renderer:
         pdf = renderer.render(figure, "pdf", 800, 500)
         first = renderer.render(figure, "png", 800, 500)
-        with pytest.raises(export.ExportError, match="no file for /geo/missing.geojson"):
+        with pytest.raises(ExportError, match="no file for /geo/missing.geojson"):
             renderer.render(broken, "png", 800, 500)
         svg = renderer.render(figure, "svg", 800, 500)
         again = renderer.render(figure, "png", 800, 500)
@@ -320,24 +341,25 @@ def test_one_renderer_draws_every_format_in_turn_and_survives_a_bad_figure(data,
 
 def test_figure_carries_title_filters_legend_sources_and_time(data):
     view = ViewState(types=("Battles", "Strategic developments"), regions=("UA-14",))
-    figure = export.build_export_figure(view, data, width=1920, height=1080, title="Donetsk, January", exported_at=EXPORTED_AT)
+    figure = build_export_figure(view, data, width=1920, height=1080, title="Donetsk, January", exported_at=EXPORTED_AT)
     texts = annotation_texts(figure)
     assert "Donetsk, January" in texts
     summary = next(text for text in texts if text.startswith("3 of 12 events"))
     assert "Battles, Strategic developments" in summary and "Donetsk (UA-14)" in summary and "11 Jan 2025" in summary
     footer = next(text for text in texts if ATTRIBUTION in text)
-    assert "Events: article_events.csv" in footer and "Exported 2025-02-01 12:30 UTC" in footer
+    assert "Events: RFE/RL, 21 Jan 2025" in footer and "Exported 2025-02-01 12:30 UTC" in footer
     assert {"Event type", "Location precision", "Battles (2)", "Strategic developments (1)"} <= set(texts)
     swatches = {shape.fillcolor for shape in figure.layout.shapes}
     assert {TYPE_COLOURS["Battles"], TYPE_COLOURS["Strategic developments"]} <= swatches
-    # The boundaries are named by the page's URLs; the renderer holds the files.
-    named = {layer.source for layer in figure.layout.map.layers if isinstance(layer.source, str)}
-    assert named == set(BOUNDARY_URLS.values())
+    # The map's files are named by the page's URLs, and each is a file the renderer can hand to its page.
+    named = figure_urls(figure.to_plotly_json())
+    assert "/geo/basemap/admin1/UA.geojson" in named and "/geo/basemap/land.geojson" in named
+    assert set(offline_files(named)) == named
 
 
 def test_nothing_overlaps_the_map(data):
     """Title and subtitle above the map, sources below, legend to its right."""
-    figure = export.build_export_figure(ViewState(), data, width=1920, height=1080, title="A title")
+    figure = build_export_figure(ViewState(), data, width=1920, height=1080, title="A title")
     notes = {"No events match these filters."}
     for annotation in figure.layout.annotations:
         if annotation.text in notes or annotation.bordercolor:  # map_figure's own notes sit on the map, as on the page
@@ -353,7 +375,7 @@ def test_nothing_overlaps_the_map(data):
 
 
 def test_choropleth_has_a_colourbar_in_the_panel(data):
-    figure = export.build_export_figure(ViewState(mode="choropleth"), data, width=1920, height=1080)
+    figure = build_export_figure(ViewState(mode="choropleth"), data, width=1920, height=1080)
     trace = next(trace for trace in figure.data if trace.type == "choroplethmap")
     assert trace.colorbar.x > 1 and "Events per region" in annotation_texts(figure)
     assert trace.zmin == 0 and trace.zmax == max(trace.z)
@@ -362,8 +384,8 @@ def test_choropleth_has_a_colourbar_in_the_panel(data):
 def test_text_scales_with_the_image(data):
     sizes = {}
     for preset in ("hd", "slide", "a4"):
-        width, height = export.PRESETS[preset]
-        figure = export.build_export_figure(ViewState(), data, width=width, height=height)
+        width, height = PRESETS[preset]
+        figure = build_export_figure(ViewState(), data, width=width, height=height)
         sizes[preset] = max(a.font.size for a in figure.layout.annotations)
     assert sizes["hd"] < sizes["slide"] < sizes["a4"]
     assert sizes["a4"] / sizes["slide"] == pytest.approx(2480 / 1080, rel=0.05)
@@ -371,7 +393,7 @@ def test_text_scales_with_the_image(data):
 
 @pytest.mark.parametrize("lat, zoom, longest", [(0.0, 0.0, 100), (52.0, 5.2, 160), (48.5, 12.0, 120), (-33.9, 3.0, 200)])
 def test_scale_bar_is_a_round_distance_that_fits(lat, zoom, longest):
-    km, pixels = export.scale_bar(lat, zoom, longest)
+    km, pixels = scale_bar(lat, zoom, longest)
     mantissa = km / 10 ** math.floor(math.log10(km) + 1e-9)
     assert round(mantissa, 6) in (1, 2, 5)
     assert 0.4 * longest < pixels <= longest  # 1-2-5 steps: the next round distance would not fit
@@ -382,7 +404,7 @@ def test_scale_bar_is_a_round_distance_that_fits(lat, zoom, longest):
 
 def test_export_scale_bar_matches_the_map(data):
     """The bar's length, read back from the figure, spans its distance on the map at the named latitude."""
-    figure = export.build_export_figure(ViewState(), data, width=1920, height=1080)
+    figure = build_export_figure(ViewState(), data, width=1920, height=1080)
     label = next(text for text in annotation_texts(figure) if re.fullmatch(r"[\d,]+ k?m at \d+°[NS]", text))
     km = float(label.split()[0].replace(",", "")) / (1 if " km " in label else 1000)
     lat = float(re.search(r"at (\d+)°", label).group(1))
@@ -395,36 +417,40 @@ def test_export_scale_bar_matches_the_map(data):
     (x0, _), (x1, _) = map_pixel(figure, lon, figure.layout.map.center.lat), map_pixel(figure, lon + degrees, figure.layout.map.center.lat)
     assert bar_pixels == pytest.approx(x1 - x0, rel=1e-6)
     assert bar.x0 > 1  # in the panel, off the map
-    assert export.scale_label(0.5, -12.4) == "500 m at 12°S" and export.scale_label(2000, 52) == "2,000 km at 52°N"
+    assert scale_label(0.5, -12.4) == "500 m at 12°S" and scale_label(2000, 52) == "2,000 km at 52°N"
 
 
 def test_shared_view_centre_keeps_its_area(data):
     view = ViewState(center_lat=48.5, center_lon=37.5, zoom=6.0)
-    figure = export.build_export_figure(view, data, width=1920, height=1080)
+    figure = build_export_figure(view, data, width=1920, height=1080)
     assert (figure.layout.map.center.lat, figure.layout.map.center.lon) == (48.5, 37.5)
     assert figure.layout.map.zoom > 6.0  # a larger map shows the same area closer
 
 
 def test_sizes_formats_and_wrapping():
-    assert export.image_size("a4") == (3508, 2480)
-    assert export.image_size() == (1920, 1080)
-    assert export.image_size(width=100, height=8000) == (100, 8000)
-    with pytest.raises(export.ExportError, match="not both"):
-        export.image_size("hd", 100, 100)
-    assert export.format_for("out/Map.PDF") == "pdf"
-    lines = export._wrap("12 of 12 events · 11 Jan 2025 – 21 Jan 2025 · all event types", 30)
+    assert image_size("a4") == (3508, 2480)
+    assert image_size() == (1920, 1080)
+    assert image_size(width=100, height=8000) == (100, 8000)
+    with pytest.raises(ExportError, match="not both"):
+        image_size("hd", 100, 100)
+    assert format_for("out/Map.PDF") == "pdf"
+    lines = wrap("12 of 12 events · 11 Jan 2025 – 21 Jan 2025 · all event types", 30)
     assert lines == ["12 of 12 events ·", "11 Jan 2025 – 21 Jan 2025 ·", "all event types"]
-    assert export._wrap("near: near the named place, or part of a region", 30, separator=" ") == [
+    assert wrap("near: near the named place, or part of a region", 30, separator=" ") == [
         "near: near the named place, or",
         "part of a region",
     ]
-    assert export._wrap("a <b>", 10) == ["a &lt;b&gt;"]
+    assert wrap("a <b>", 10) == ["a &lt;b&gt;"]
 
 
-def test_export_bytes_for_page(data):
-    content, filename, mimetype = export.export_bytes_for_page("from=2025-01-16&type=Battles&mode=density", data, "png", 640, 400, None)
-    assert content[:8] == b"\x89PNG\r\n\x1a\n"
-    assert struct.unpack(">II", content[16:24]) == (640, 400)
-    assert filename == "conflict-events-2025-01-16-to-2025-01-21-density.png" and mimetype == "image/png"
-    with pytest.raises(export.ExportError, match="unknown image format"):
-        export.export_bytes_for_page("", data, "gif", 640, 400, None)
+def test_page_export_builds_the_figure_and_names_the_file(data):
+    """The page's half of an export: the figure as JSON for the render service, and the file's name."""
+    text, filename, fmt = page_export("from=2025-01-16&type=Battles&mode=density", data, "PNG", 640, 400, None)
+    figure = json.loads(text)
+    assert (figure["layout"]["width"], figure["layout"]["height"]) == (640, 400)
+    assert any(trace["type"] == "densitymap" for trace in figure["data"])
+    assert filename == "conflict-events-2025-01-16-to-2025-01-21-density.png" and fmt == "png"
+    with pytest.raises(ExportError, match="unknown image format 'gif'"):
+        page_export("", data, "gif", 640, 400, None)
+    with pytest.raises(ExportError, match="out of bounds"):
+        page_export("", data, "png", 64000, 400, None)

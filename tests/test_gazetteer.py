@@ -122,3 +122,21 @@ def test_country_code_for(name, code):
 def test_country_code_for_nothing_or_nonsense():
     assert country_code_for("") is None
     assert country_code_for("Atlantis") is None
+
+
+def test_on_demand_region_hints_read_only_the_countries_asked_about(monkeypatch):
+    from dashboard import boundaries
+
+    asked = []
+    real = boundaries.load_admin1
+
+    def spy(codes=None):
+        asked.append(None if codes is None else tuple(codes))
+        return real(codes)
+
+    on_demand = Gazetteer(admin1_loader=spy)
+    kazan = on_demand.geocode("Kazan", "", "Tatarstan")
+    assert (kazan.country_code, round(kazan.latitude, 2)) == ("RU", 55.79)
+    assert on_demand.geocode("Pokrovsk", "Ukraine", "Donetsk").country_code == "UA"
+    assert None not in asked, "the whole world's regions were loaded"
+    assert set(asked) <= {("RU",), ("TR",), ("UA",)}

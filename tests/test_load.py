@@ -112,12 +112,14 @@ def write_native(tmp_path: Path, rows: list[dict], name: str = "events.csv") -> 
 def load(path, gazetteer=None, **options) -> LoadResult:
     """load_events, plus the contract every load must keep."""
     result = load_events(path, gazetteer=gazetteer, **options)
-    assert result.rows_read == result.rows_loaded + result.rows_rejected
+    assert result.rows_read == result.rows_loaded + result.rows_rejected + result.rows_folded
     rejected_rows = set(result.rejects["row"])
     loaded_rows = set(result.events["source_row"])
     assert not rejected_rows & loaded_rows, "a row both loaded and rejected"
     assert len(loaded_rows) == result.rows_loaded, "two events from one row"
     assert list(result.rejects.columns) == ["row", "column", "reason", "value"]
+    assert list(result.warnings.columns) == ["row", "column", "reason", "value"]
+    assert set(result.warnings["row"]) <= loaded_rows, "a warning for a row not loaded"
     return result
 
 
@@ -269,7 +271,8 @@ def test_native_csv_loads_every_column_typed(tmp_path):
     assert result.summary() == "2 rows read, 2 loaded, 0 rejected"
     assert result.custom_types == []
     events = result.events
-    assert list(events.columns) == [*NATIVE_COLUMNS, "source_row"]
+    assert list(events.columns) == [*NATIVE_COLUMNS, "warnings", "source_row"]
+    assert events["warnings"].tolist() == ["", ""]
     first = events.iloc[0]
     assert first["event_id"] == "E1"
     assert first["event_date"] == pd.Timestamp("2025-01-20")
@@ -278,7 +281,7 @@ def test_native_csv_loads_every_column_typed(tmp_path):
     assert first["longitude"] == pytest.approx(37.17706)
     assert first["fatalities"] == 3
     assert first["actor1"] == "Military Forces of Russia (2000-)"
-    assert events["source_row"].tolist() == [1, 2]
+    assert events["source_row"].tolist() == [2, 3]  # line numbers: the header is line 1
     assert pd.api.types.is_datetime64_any_dtype(events["event_date"])
     assert str(events["fatalities"].dtype) == "Int64"
     assert events["latitude"].dtype == np.float64
@@ -312,8 +315,14 @@ def test_precision_words_and_numbers(tmp_path, column, written, stored):
         ("20 Jan 2025", "2025-01-20"),
         ("1/20/2025", "2025-01-20"),
         ("1/22/2014 12:00:00 AM", "2014-01-22"),
-        ("05/02/2014 00:00", "2014-05-02"),
         ("20.01.2025", "2025-01-20"),
+        ("20-Jan-2025", "2025-01-20"),
+        ("9-May-20", "2020-05-09"),
+        ("31-12-19", "2019-12-31"),
+        ("January 20, 2025", "2025-01-20"),
+        ("2025/01/20", "2025-01-20"),
+        ("45677", "2025-01-20"),  # an Excel serial day number
+        ("45677.75", "2025-01-20"),
         ("2025-01-20T18:30:00", "2025-01-20"),
         ("2025-01-20T23:30:00-05:00", "2025-01-20"),  # the local day, not UTC's
         ("2025-01-20T00:30:00Z", "2025-01-20"),
@@ -362,7 +371,7 @@ def future_day(days: int = 30) -> str:
 
 
 REJECTIONS = {
-    # name: (changes to a valid row, column, part of the reason)
+    # What makes an event unusable. name: (changes to a valid row, column, part of the reason)
     "empty date": (dict(event_date=""), "event_date", "required field is empty"),
     "unparseable date": (dict(event_date="20/20/2025"), "event_date", "not a date"),
     "word for a date": (dict(event_date="yesterday"), "event_date", "not a date"),
@@ -378,43 +387,87 @@ REJECTIONS = {
     "non-numeric latitude": (dict(latitude="48,28"), "latitude", "not a number"),
     "non-numeric longitude": (dict(longitude="37°10′E"), "longitude", "not a number"),
     "unknown event type": (dict(event_type="Shelling", sub_event_type=""), "event_type", "unknown event type 'Shelling'"),
-    "sub-type of another type": (dict(sub_event_type="Air/drone strike"), "sub_event_type", "'Air/drone strike' is not a sub-event type of Battles"),
-    "empty event_id": (dict(event_id=""), "event_id", "required field is empty"),
     "empty event_type": (dict(event_type="", sub_event_type=""), "event_type", "required field is empty"),
-    "negative fatalities": (dict(fatalities="-1"), "fatalities", "not a whole number of 0 or more"),
-    "fractional fatalities": (dict(fatalities="1.5"), "fatalities", "not a whole number of 0 or more"),
-    "text fatalities": (dict(fatalities="dozens"), "fatalities", "not a whole number of 0 or more"),
-    "huge fatalities": (dict(fatalities="99999999999999999999"), "fatalities", "too large a number"),
-    "javascript url": (dict(source_url="javascript:alert(1)"), "source_url", "must start with http:// or https://"),
-    "ftp url": (dict(source_url="ftp://example.org/x"), "source_url", "must start with http:// or https://"),
-    "unknown geo precision": (dict(geo_precision="exact"), "geo_precision", "unknown geo precision (use town, near, region, country)"),
-    "unknown date precision": (dict(date_precision="fortnight"), "date_precision", "unknown date precision (use day, week, month, year)"),
-    "bad report date": (dict(report_date="soon"), "report_date", "not a date"),
+}
+
+# Problems in fields an event can do without: the event loads, the field is
+# emptied (or repaired), and a warning says so. name: (changes, column, reason, stored value)
+WARNINGS = {
+    "sub-type of another type": (dict(sub_event_type="Air/drone strike"), "sub_event_type", "not a sub-event type of Battles, left empty", ""),
+    "negative fatalities": (dict(fatalities="-1"), "fatalities", "not a whole number of 0 or more", None),
+    "fractional fatalities": (dict(fatalities="1.5"), "fatalities", "not a whole number of 0 or more", None),
+    "text fatalities": (dict(fatalities="dozens"), "fatalities", "not a whole number of 0 or more", None),
+    "huge fatalities": (dict(fatalities="99999999999999999999"), "fatalities", "too large a number", None),
+    "javascript url": (dict(source_url="javascript:alert(1)"), "source_url", "not a link, kept as a note: javascript:alert(1)", ""),
+    "ftp url": (dict(source_url="ftp://example.org/x"), "source_url", "not a link, kept as a note", ""),
+    "a note for a link": (
+        dict(source_url="Access can be requested, hidden for privacy reasons"), "source_url",
+        "not a link, kept as a note: Access can be requested, hidden for privacy reasons", "",
+    ),
+    "telegram without https": (dict(source_url="t.me/channel/1234"), "source_url", "link without https://", "https://t.me/channel/1234"),
+    "www without https": (dict(source_url="www.example.org/a?b=1"), "source_url", "link without https://", "https://www.example.org/a?b=1"),
+    "unknown geo precision": (dict(geo_precision="exact"), "geo_precision", "unknown geo precision, read as town", "town"),
+    "unknown date precision": (dict(date_precision="fortnight"), "date_precision", "unknown date precision, read as day", "day"),
+    "bad report date": (dict(report_date="soon"), "report_date", "not a date, left empty", None),
+    "empty event_id": (dict(event_id=""), "event_id", "no event_id; one was made from the row's content", None),
 }
 
 
 @pytest.mark.parametrize("name", list(REJECTIONS))
-def test_each_rejection_names_row_column_and_reason(tmp_path, name):
+def test_each_rejection_names_line_column_and_reason(tmp_path, name):
     changes, column, reason = REJECTIONS[name]
     bad = native_row(**{"event_id": "E2", **changes})
     path = write_native(tmp_path, [native_row("E1"), bad, native_row("E3")])
     result = load(path)
     assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (3, 2, 1)
-    # The rejected row's own id when it has one, and one problem per row and column.
-    assert_one_rejected_row(result, 2, column, reason, value=bad[column])
+    # Line 3 of the file (the header is line 1), one problem per row and column.
+    assert_one_rejected_row(result, 3, column, reason, value=bad[column])
     assert result.events["event_id"].tolist() == ["E1", "E3"]
-    assert result.events["source_row"].tolist() == [1, 3]
+    assert result.events["source_row"].tolist() == [2, 4]
+    assert len(result.warnings) == 0
+
+
+@pytest.mark.parametrize("name", list(WARNINGS))
+def test_a_bad_optional_field_keeps_the_event_with_a_warning(tmp_path, name):
+    changes, column, reason, stored = WARNINGS[name]
+    bad = native_row(**{"event_id": "E2", **changes})
+    result = load(write_native(tmp_path, [native_row("E1"), bad, native_row("E3")]))
+    assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (3, 3, 0), problems(result)
+    assert [(int(w.row), w.column, w.value) for w in result.warnings.itertuples()] == [(3, column, bad[column])]
+    assert reason in result.warnings["reason"].iloc[0]
+    events = result.events
+    assert events["warnings"].tolist() == ["", f"{column}: {result.warnings['reason'].iloc[0]}", ""]
+    value = events.loc[1, column]
+    if stored is None:
+        assert pd.isna(value) or (column == "event_id" and value.startswith("row-")), value
+    else:
+        assert value == stored
+    assert "1 warning" in result.summary()
 
 
 def test_several_problems_in_one_row_are_all_listed_but_the_row_counts_once(tmp_path):
-    bad = native_row("E2", event_date="never", fatalities="-3", source_url="javascript:alert(1)")
+    bad = native_row("E2", event_date="never", latitude="999", event_type="")
     result = load(write_native(tmp_path, [native_row("E1"), bad]))
     assert result.rows_rejected == 1
-    assert [(row, column) for row, column, _ in problems(result)] == [
-        (2, "event_date"),
-        (2, "fatalities"),
-        (2, "source_url"),
-    ]
+    assert [(row, column) for row, column, _ in problems(result)] == [(3, "event_date"), (3, "event_type"), (3, "latitude")]
+
+
+def test_warnings_of_one_row_are_all_listed_and_joined_in_its_record(tmp_path):
+    bad = native_row("E2", fatalities="-3", source_url="javascript:alert(1)")
+    result = load(write_native(tmp_path, [native_row("E1"), bad]))
+    assert result.rows_rejected == 0 and result.rows_warned == 1
+    assert [(int(w.row), w.column) for w in result.warnings.itertuples()] == [(3, "fatalities"), (3, "source_url")]
+    assert result.events.loc[1, "warnings"] == (
+        "fatalities: not a whole number of 0 or more, left empty; source_url: not a link, kept as a note: javascript:alert(1)"
+    )
+
+
+def test_bad_coordinates_with_a_place_the_gazetteer_finds_keep_the_event(tmp_path, gazetteer):
+    row = native_row("E1", place="Kazan", admin1="", country="Russia", latitude="0", longitude="0")
+    result = load(write_native(tmp_path, [row]), gazetteer)
+    assert result.rows_rejected == 0, problems(result)
+    assert result.events.loc[0, ["latitude", "longitude"]].tolist() == pytest.approx(KAZAN_RU)
+    assert "coordinates are 0,0" in result.events.loc[0, "warnings"] and "placed by the gazetteer at 'Kazan'" in result.events.loc[0, "warnings"]
 
 
 def test_accepted_edge_values(tmp_path):
@@ -431,23 +484,44 @@ def test_accepted_edge_values(tmp_path):
     assert result.events["fatalities"].tolist()[:2] == [0, 12]
 
 
-def test_duplicate_id_keeps_the_first_and_names_its_row(tmp_path):
+def test_a_repeated_id_with_other_content_loads_under_a_derived_id(tmp_path):
     rows = [native_row("A"), native_row("B"), native_row("A", summary="second copy"), native_row("A", summary="third")]
     result = load(write_native(tmp_path, rows))
-    assert problems(result) == [
-        (3, "event_id", "duplicate event_id (first on row 1)"),
-        (4, "event_id", "duplicate event_id (first on row 1)"),
+    assert (result.rows_read, result.rows_loaded, result.rows_rejected, result.rows_folded) == (4, 4, 0, 0)
+    assert result.events["event_id"].tolist() == ["A", "B", "A~2", "A~3"]
+    assert [(int(w.row), w.column, w.reason) for w in result.warnings.itertuples()] == [
+        (4, "event_id", "event_id repeated with different content (first on row 2); loaded as A~2"),
+        (5, "event_id", "event_id repeated with different content (first on row 2); loaded as A~3"),
     ]
     kept = result.events.set_index("event_id")
     assert kept.loc["A", "summary"] == "Clashes near Pokrovsk."
-    assert kept.loc["A", "source_row"] == 1
+    assert kept.loc["A~3", "summary"] == "third"
+
+
+def test_on_duplicate_reject_rejects_later_copies_with_other_content(tmp_path):
+    rows = [native_row("A"), native_row("B"), native_row("A", summary="second copy"), native_row("A")]
+    result = load(write_native(tmp_path, rows), on_duplicate="reject")
+    assert problems(result) == [(4, "event_id", "duplicate event_id with different content (first on row 2)")]
+    assert result.events["event_id"].tolist() == ["A", "B"]
+    assert result.folded[["row", "how", "into_row"]].values.tolist() == [[5, "identical", 2]]
+    assert result.summary() == "4 rows read, 2 loaded, 1 rejected, 1 identical row collapsed"
+
+
+def test_identical_rows_collapse_and_are_counted(tmp_path):
+    rows = [native_row("A"), native_row("A"), native_row("B"), native_row("A")]
+    result = load(write_native(tmp_path, rows))
+    assert result.events["event_id"].tolist() == ["A", "B"]
+    assert (result.rows_read, result.rows_loaded, result.rows_rejected, result.rows_folded) == (4, 2, 0, 2)
+    assert result.summary() == "4 rows read, 2 loaded, 0 rejected, 2 identical rows collapsed"
+    assert result.folded["row"].tolist() == [3, 5]
 
 
 def test_a_rejected_first_copy_does_not_block_a_valid_second(tmp_path):
     rows = [native_row("A", event_date="not a date"), native_row("A", summary="the good copy")]
     result = load(write_native(tmp_path, rows))
-    assert problems(result) == [(1, "event_date", "not a date (expected e.g. 2025-01-20, 20 January 2025 or 1/20/2025)")]
+    assert problems(result) == [(2, "event_date", "not a date (expected e.g. 2025-01-20, 20 January 2025, 20-Jan-2025 or 1/20/2025)")]
     assert result.events["summary"].tolist() == ["the good copy"]
+    assert result.events["event_id"].tolist() == ["A"]
 
 
 def test_malformed_rows_are_rejected_with_their_record_number(tmp_path):
@@ -461,18 +535,19 @@ def test_malformed_rows_are_rejected_with_their_record_number(tmp_path):
     result = load(path)
     assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (5, 3, 2)
     assert problems(result) == [
-        (2, "", f"has 3 fields, the header has {len(NATIVE_COLUMNS)}"),
-        (4, "", f"has {len(NATIVE_COLUMNS) + 1} fields, the header has {len(NATIVE_COLUMNS)}"),
+        (3, "", f"has 3 fields, the header has {len(NATIVE_COLUMNS)}"),
+        (5, "", f"has {len(NATIVE_COLUMNS) + 1} fields, the header has {len(NATIVE_COLUMNS)}"),
     ]
     assert result.rejects["value"].iloc[0] == "E2,2025-01-20,day"
     assert result.events["event_id"].tolist() == ["E1", "E3", "E5"]
-    assert result.events["source_row"].tolist() == [1, 3, 5]
+    assert result.events["source_row"].tolist() == [2, 4, 6]
 
 
-def test_row_numbers_count_records_not_lines(tmp_path):
-    # Record 1 spans three lines, a blank line follows it; the record numbers
-    # must be the same whether or not a malformed row sends the file down the
-    # slow path.
+def test_row_numbers_are_line_numbers(tmp_path):
+    # Record 1 spans three lines (header on line 1, so lines 2-4); a blank
+    # line 5 follows it; record 2 is on line 6, record 3 on line 7.  The
+    # numbers must be the same whether or not a malformed row sends the file
+    # down the careful path.
     rows = [native_row("E1", summary="line one\nline two\nline three"), native_row("E2"), native_row("E3", event_date="bad")]
     for malformed in (False, True):
         path = write_native(tmp_path, rows, f"records-{malformed}.csv")
@@ -483,11 +558,11 @@ def test_row_numbers_count_records_not_lines(tmp_path):
             text += "E4,2025-01-20\n"
         path.write_text(text, encoding="utf-8")
         result = load(path)
-        expected = [(3, "event_date", "not a date (expected e.g. 2025-01-20, 20 January 2025 or 1/20/2025)")]
+        expected = [(7, "event_date", "not a date (expected e.g. 2025-01-20, 20 January 2025, 20-Jan-2025 or 1/20/2025)")]
         if malformed:
-            expected.append((4, "", f"has 2 fields, the header has {len(NATIVE_COLUMNS)}"))
+            expected.append((8, "", f"has 2 fields, the header has {len(NATIVE_COLUMNS)}"))
         assert problems(result) == expected, malformed
-        assert result.events["source_row"].tolist() == [1, 2], malformed
+        assert result.events["source_row"].tolist() == [2, 6], malformed
         assert result.events.loc[0, "summary"] == "line one\nline two\nline three"
 
 
@@ -500,7 +575,7 @@ def test_ungeocodable_places_are_rejected(tmp_path, gazetteer):
     ]
     result = load(write_native(tmp_path, rows), gazetteer)
     found = problems(result)
-    assert [(row, column) for row, column, _ in found] == [(1, "place"), (2, "place"), (4, "place")]
+    assert [(row, column) for row, column, _ in found] == [(2, "place"), (3, "place"), (5, "place")]
     assert "'Nowhereville' not found in the gazetteer" in found[0][2]
     assert "'Kazan' is ambiguous" in found[1][2] and "(RU, GeoNames" in found[1][2] and "(TR, GeoNames" in found[1][2]
     assert "no place name" in found[2][2]
@@ -509,7 +584,7 @@ def test_ungeocodable_places_are_rejected(tmp_path, gazetteer):
 
 def test_no_coordinates_and_no_gazetteer_is_a_rejection(tmp_path):
     result = load(write_native(tmp_path, [native_row("E1"), without_coordinates(native_row("E2"))]))
-    assert_one_rejected_row(result, 2, "latitude", "no gazetteer")
+    assert_one_rejected_row(result, 3, "latitude", "no gazetteer")
 
 
 # ------------------------------------------------------------------- ACLED
@@ -546,9 +621,9 @@ def test_acled_export(tmp_path):
 def test_acled_rejects_what_acled_never_has(tmp_path):
     rows = [acled_row("UKR1"), acled_row("UKR2", event_type="Shelling", sub_event_type=""), acled_row("UKR1"), acled_row("UKR4", event_date="32 January 2025")]
     result = load(write_csv(tmp_path / "acled.csv", ACLED_EXPORT_COLUMNS, rows))
-    assert [(row, column) for row, column, _ in problems(result)] == [(2, "event_type"), (3, "event_id"), (4, "event_date")]
+    assert [(row, column) for row, column, _ in problems(result)] == [(3, "event_type"), (5, "event_date")]
     assert "unknown event type 'Shelling'" in problems(result)[0][2]
-    assert "first on row 1" in problems(result)[1][2]
+    assert result.folded[["row", "how", "into_row"]].values.tolist() == [[4, "identical", 2]]
 
 
 def test_acled_without_essential_columns_is_a_load_error(tmp_path):
@@ -606,7 +681,7 @@ def test_ucdp_ged(tmp_path):
 def test_ucdp_rejects_an_unknown_type_of_violence(tmp_path):
     rows = [ucdp_row("1"), ucdp_row("2", type_of_violence="4")]
     result = load(write_csv(tmp_path / "ged.csv", UCDP_GED_COLUMNS, rows))
-    assert_one_rejected_row(result, 2, "event_type", "unknown event type 'UCDP type_of_violence 4'")
+    assert_one_rejected_row(result, 3, "event_type", "unknown event type 'UCDP type_of_violence 4'")
 
 
 # ------------------------------------------------------------------ mapped
@@ -671,7 +746,7 @@ def test_mapped_csv_still_rejects_bad_rows(tmp_path):
     rows = mapped_rows()
     rows[1][1] = "someday"
     result = load(write_csv(tmp_path / "mine.csv", MAPPED_HEADER, rows), mapping=parse_mapping(MAPPING_TEXT))
-    assert_one_rejected_row(result, 2, "event_date", "not a date", "someday")
+    assert_one_rejected_row(result, 3, "event_date", "not a date", "someday")
 
 
 def test_mapped_csv_without_ids_gets_stable_ones(tmp_path):
@@ -714,7 +789,7 @@ def test_native_geojson(tmp_path, gazetteer):
         (None, native_properties("G4", place="Kazan", admin1="", country="Russia")),  # no geometry: geocoded
     ]
     result = load(write_geojson(tmp_path / "events.geojson", features), gazetteer)
-    assert result.format == "geojson"
+    assert (result.format, result.container, result.detected) == ("native", "geojson", "native events in .geojson")
     assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (4, 3, 1)
     assert_one_rejected_row(result, 3, "geometry", "geometry is not a point")
     events = result.events.set_index("event_id")
@@ -740,7 +815,7 @@ def test_geojson_rows_are_validated_like_csv_rows(tmp_path):
 def test_unreadable_geojson_is_a_load_error(tmp_path):
     path = tmp_path / "broken.geojson"
     path.write_text('{"type": "FeatureCollection", "features": [', encoding="utf-8")
-    with pytest.raises(LoadError, match="not a readable geojson file"):
+    with pytest.raises(LoadError, match="not a readable GeoJSON file"):
         load_events(path)
 
 
@@ -750,7 +825,7 @@ def test_geoparquet(tmp_path):
     path = tmp_path / "events.parquet"
     frame.to_parquet(path)
     result = load(path)
-    assert result.format == "geoparquet"
+    assert (result.format, result.container) == ("native", "geoparquet")
     assert result.rows_rejected == 0, problems(result)
     events = result.events
     assert events["event_id"].tolist() == ["P1", "P2"]
@@ -831,11 +906,11 @@ def test_a_directory(tmp_path):
 
 def test_duplicate_header_names(tmp_path):
     path = write_csv(tmp_path / "twice.csv", [*NATIVE_COLUMNS, "event_date"], [[*native_row().values(), "2025-01-20"]])
-    assert_load_error(path, "the header names a column twice: event_date")
+    assert_load_error(path, "the header names a column twice: 'event_date'")
 
 
 def test_unknown_format_name(tmp_path):
-    assert_load_error(write_native(tmp_path, [native_row()]), "unknown format 'xlsx'", fmt="xlsx")
+    assert_load_error(write_native(tmp_path, [native_row()]), "unknown format 'xls'", fmt="xls")
 
 
 def test_wrong_encoding_then_the_right_one(tmp_path):
@@ -914,11 +989,11 @@ def test_round_trip_through_events_to_csv(tmp_path, gazetteer):
     again_path.write_text(events_to_csv(first.events), encoding="utf-8")
     again = load(again_path, gazetteer)
     assert again.rows_rejected == 0, problems(again)
-    pd.testing.assert_frame_equal(again.events, first.events)
+    pd.testing.assert_frame_equal(again.events.drop(columns="source_row"), first.events.drop(columns="source_row"))
 
 
 def test_write_rejects(tmp_path):
-    rows = [native_row("E1"), native_row("E2", event_date="never"), native_row("E3", fatalities="-1", source_url="javascript:alert(1)")]
+    rows = [native_row("E1"), native_row("E2", event_date="never"), native_row("E3", latitude="-95", longitude="120")]
     result = load(write_native(tmp_path, rows))
     out = tmp_path / "rejects.csv"
     write_rejects(result, out)
@@ -926,11 +1001,10 @@ def test_write_rejects(tmp_path):
         written = list(csv.DictReader(handle))
     assert list(written[0]) == ["row", "column", "reason", "value"]
     assert [(r["row"], r["column"], r["value"]) for r in written] == [
-        ("2", "event_date", "never"),
-        ("3", "fatalities", "-1"),
-        ("3", "source_url", "javascript:alert(1)"),
+        ("3", "event_date", "never"),
+        ("4", "latitude", "-95"),
     ]
-    assert written[2]["reason"] == "must start with http:// or https://"
+    assert written[1]["reason"] == "latitude out of range (−90..90)"
 
 
 def test_write_rejects_with_nothing_rejected(tmp_path):
@@ -951,12 +1025,17 @@ cell_text = st.text(st.characters(blacklist_categories=("Cs",), blacklist_charac
 def test_garbage_in_the_date_column_never_loses_a_row(dates):
     rows = [native_row(f"E{i}", event_date=text) for i, text in enumerate(dates, start=1)]
     with tempfile.TemporaryDirectory() as folder:
-        result = load(write_native(Path(folder), rows))
+        try:
+            result = load(write_native(Path(folder), rows))
+        except LoadError as error:  # only a column of day/month order no value settles is refused whole
+            assert "--date-order" in str(error)
+            return
     assert result.rows_read == len(rows)
-    rejected = set(result.rejects["row"])
-    for number in range(1, len(rows) + 1):
-        loaded = number in set(result.events["source_row"])
-        assert loaded != (number in rejected)
+    assert result.rows_loaded + result.rows_rejected == len(rows)
+    loaded = set(result.events["event_id"])
+    assert loaded <= {f"E{i}" for i in range(1, len(rows) + 1)} and len(loaded) == result.rows_loaded
+    for i, text in enumerate(dates, start=1):  # an empty date never loads
+        assert not (text.strip() == "" and f"E{i}" in loaded)
     assert set(result.rejects["column"]) <= {"event_date"}
     assert result.events["event_date"].notna().all()
 
@@ -998,7 +1077,8 @@ def test_valid_rows_round_trip(texts, fatalities, coordinates):
         again_path = Path(folder) / "again.csv"
         again_path.write_text(events_to_csv(first.events), encoding="utf-8")
         again = load(again_path)
-    pd.testing.assert_frame_equal(again.events, first.events)
+    # Line numbers differ where a text held a line break; everything else is the same.
+    pd.testing.assert_frame_equal(again.events.drop(columns="source_row"), first.events.drop(columns="source_row"))
     for i, text in enumerate(texts):  # surrounding white space is trimmed, nothing else changes
         for column, value in text.items():
             assert first.events.loc[i, column] == value.strip(), column

@@ -40,7 +40,7 @@ def write_native(path: Path, rows: list[dict[str, str]]) -> Path:
 
 def assert_reports_add_up(prepared):
     for report in prepared.reports:
-        assert report.rows_read == report.rows_loaded + report.rows_rejected, report.source
+        assert report.rows_read == report.rows_loaded + report.rows_rejected + report.rows_folded, report.source
         assert report.rows_rejected == (report.rejects["row"].nunique() if len(report.rejects) else 0)
 
 
@@ -94,8 +94,8 @@ def test_prepared_events_are_joined_and_reported(tmp_path, events_file):
     assert (events["source_file"] == "a.csv").all()
     (report,) = prepared.reports
     assert (report.rows_read, report.rows_loaded, report.rows_rejected) == (4, 3, 1)
-    assert report.rejects["row"].tolist() == [3]
-    assert report.join_notes == ["row 4 (A4): outside every region"]
+    assert report.rejects["row"].tolist() == [4]  # line 4: the header is line 1
+    assert report.join_notes == ["row 5 (A4): outside every region"]
     assert report.summary() == "4 rows read, 3 loaded, 1 rejected"
 
 
@@ -158,11 +158,12 @@ def test_an_id_from_an_earlier_file_is_a_duplicate_in_a_later_one(tmp_path):
         assert (x2["summary"], x2["source_file"]) == ("event X2", "first.csv")
         one, two = prepared.reports
         assert (one.rows_read, one.rows_loaded, one.rows_rejected) == (2, 2, 0)
-        assert (two.rows_read, two.rows_loaded, two.rows_rejected) == (3, 1, 2)
+        # Y1 twice, identical: collapsed into one event, not rejected.
+        assert (two.rows_read, two.rows_loaded, two.rows_rejected, two.rows_folded) == (3, 1, 1, 1)
+        assert two.folded[["row", "how", "into_row"]].values.tolist() == [[4, "identical", 2]]
         rejects = [(int(r.row), r.column, r.reason) for r in two.rejects.itertuples()]
         assert rejects == [
-            (2, "event_id", "duplicate event_id (already loaded from first.csv row 2)"),
-            (3, "event_id", "duplicate event_id (first on row 1)"),
+            (3, "event_id", "duplicate event_id (already loaded from first.csv row 3)"),
         ]
         assert_reports_add_up(prepared)
 
@@ -172,11 +173,11 @@ def test_the_same_file_given_twice_loads_its_events_once(tmp_path):
     prepared = prepare_events([path, path], cache_dir=tmp_path / "cache")
     assert prepared.events["event_id"].tolist() == ["A1"]
     assert prepared.reports[1].rows_rejected == 1
-    assert "already loaded from a.csv row 1" in prepared.reports[1].rejects["reason"].iloc[0]
+    assert "already loaded from a.csv row 2" in prepared.reports[1].rejects["reason"].iloc[0]
 
 
 def test_a_file_with_every_row_rejected(tmp_path):
-    path = write_native(tmp_path / "bad.csv", [native_row("A1", event_date="never"), native_row("A2", latitude="0", longitude="0")])
+    path = write_native(tmp_path / "bad.csv", [native_row("A1", event_date="never"), native_row("A2", place="Nowhereville", latitude="0", longitude="0")])
     cache = tmp_path / "cache"
     for attempt in range(2):
         prepared = prepare_events([path], cache_dir=cache)

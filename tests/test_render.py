@@ -10,7 +10,7 @@ import pytest
 from dashboard.ingest.prepare import prepare_events
 from dashboard.render.describe import describe_view
 from dashboard.render.map import fit_map_view, map_figure
-from dashboard.render.style import POINT_CAP, hover_text
+from dashboard.render.style import hover_text
 from dashboard.render.territory import display_tolerance
 from dashboard.render.timeline import timeline_figure
 from dashboard.schema import TYPE_COLOURS
@@ -51,41 +51,27 @@ def synthetic_store(rows: int) -> InMemoryEventStore:
 # ---------------------------------------------------------------- figures
 
 
-def test_map_figure_points_one_coloured_trace_per_type_with_ids(data):
-    figure = map_figure(ViewState(), data.store, countries_source="/c", admin1_source="/a")
-    assert figure.layout.map.style == "white-bg"
-    traces = [t for t in figure.data if t.customdata is not None]
-    ids = {row[0] for t in traces for row in t.customdata}
-    assert len(ids) == 12
-    battles = next(t for t in traces if t.legendgroup == "Battles")
-    assert battles.marker.color == TYPE_COLOURS["Battles"]
-    sources = [layer.source for layer in figure.layout.map.layers]
-    assert "/c" in sources and "/a" in sources  # boundaries from the app's own origin
+def test_map_figure_points_every_event_in_marks_on_the_local_basemap(data):
+    figure = map_figure(ViewState(center_lat=50, center_lon=38, zoom=12), data.store, admin1_source="/a")
+    style = figure.layout.map.style
+    assert style["glyphs"] == "/glyphs/{fontstack}/{range}.pbf"  # the app's own glyphs, no font server
+    assert all(source["data"].startswith("/geo/") for source in style["sources"].values() if isinstance(source.get("data"), str))
+    events = next(t for t in figure.data if t.name == "events")
+    ids = {row[0] for row in events.customdata if row[1] == "event"}
+    assert "RFERL-20250121-02" in ids  # Lyman, alone at this zoom: its own id, so a click opens its record
+    battles = next(c for row, c in zip(events.customdata, events.marker.color) if row[0] == "RFERL-20250121-02")
+    assert battles == TYPE_COLOURS["Battles"]
+    assert sum(int(row[4]) for row in events.customdata) == 8  # 12 less 3 region-level and 1 country-level
 
 
-def test_map_figure_marks_geo_precision_by_size_and_opacity(data):
-    figure = map_figure(ViewState(), data.store, countries_source="/c", admin1_source="/a")
-    sizes = {}
-    for trace in figure.data:
-        if trace.customdata is None:
-            continue
-        for row, size, opacity in zip(trace.customdata, trace.marker.size, trace.marker.opacity):
-            sizes[row[6]] = (size, opacity)
-    assert sizes["country"][0] > sizes["region"][0] > sizes["town"][0]
-    assert sizes["country"][1] < sizes["town"][1]
-
-
-def test_map_figure_caps_points_and_says_so():
-    store = synthetic_store(POINT_CAP + 100)
-    figure = map_figure(ViewState(), store, countries_source="/c", admin1_source="/a")
-    shown = sum(len(t.customdata) for t in figure.data if t.customdata is not None)
-    assert shown == POINT_CAP
-    assert any("most recent" in a.text for a in figure.layout.annotations)
+def test_map_figure_has_no_legend_on_the_map(data):
+    figure = map_figure(ViewState(), data.store)
+    assert figure.layout.showlegend is False and not figure.layout.annotations
 
 
 def test_choropleth_figure_counts_per_region(data):
     view = ViewState(mode="choropleth")
-    figure = map_figure(view, data.store, countries_source="/c", admin1_source="/a")
+    figure = map_figure(view, data.store, admin1_source="/a")
     trace = figure.data[0]
     counts = dict(zip(trace.locations, trace.z))
     assert trace.type == "choroplethmap" and counts["UA-14"] == 3 and "UA-46" not in counts
@@ -94,7 +80,7 @@ def test_choropleth_figure_counts_per_region(data):
 
 def test_density_and_empty_result(data):
     view = ViewState(mode="density", text="no such words anywhere")
-    figure = map_figure(view, data.store, countries_source="/c", admin1_source="/a")
+    figure = map_figure(view, data.store, admin1_source="/a")
     assert figure.data[0].type == "densitymap"
     assert any("No events match" in a.text for a in figure.layout.annotations)
 
@@ -129,16 +115,13 @@ def test_control_layer_detail_follows_the_zoom(data):
     assert 0.01 < coarse < 0.05  # about a pixel at zoom 4 (0.0275°)
 
 
-def test_no_basemap_by_default_and_a_users_tiles_when_given(data):
+def test_the_bundled_basemap_by_default_and_a_users_tiles_or_style_when_given(data):
     view = ViewState()
-    default = map_figure(view, data.store, countries_source="/c", admin1_source="/a")
-    assert default.layout.map.style == "white-bg"
-    assert all(layer.sourcetype == "geojson" for layer in default.layout.map.layers)
+    default = map_figure(view, data.store)
+    assert default.layout.map.style["sources"]["land"]["data"] == "/geo/basemap/land.geojson"
     tiles = "https://tiles.example.org/{z}/{x}/{y}.png"
-    with_tiles = map_figure(view, data.store, countries_source="/c", admin1_source="/a", basemap=tiles)
-    raster = [layer for layer in with_tiles.layout.map.layers if layer.sourcetype == "raster"]
-    assert [list(layer.source) for layer in raster] == [[tiles]]
-    styled = map_figure(view, data.store, countries_source="/c", admin1_source="/a", basemap="https://example.org/style.json")
+    with_tiles = map_figure(view, data.store, basemap=tiles)
+    assert with_tiles.layout.map.style["sources"]["local-tiles"]["tiles"] == [tiles]
+    assert "land" not in with_tiles.layout.map.style["sources"]
+    styled = map_figure(view, data.store, basemap="https://example.org/style.json")
     assert styled.layout.map.style == "https://example.org/style.json"
-
-

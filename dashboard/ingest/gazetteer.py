@@ -79,23 +79,32 @@ class Gazetteer:
     its names, normalised) to GeoNames admin-1 codes like "RU.73", so that a
     region hint can narrow the cities."""
 
-    def __init__(self, regions: dict[str, str] | None = None):
+    def __init__(self, regions: dict[str, str] | None = None, admin1_loader=None):
         self.regions = regions or {}
+        # Without a whole-world index, a region hint is looked up in the
+        # admin-1 file of each candidate city's country, read when first asked.
+        self._loader = admin1_loader
+        self._by_country: dict[str, dict[str, str]] = {}
         # A cache per gazetteer (one on the method would keep every instance alive).
         self.geocode = functools.lru_cache(maxsize=4096)(self._geocode)
 
     @classmethod
+    def on_demand(cls) -> "Gazetteer":
+        """Region hints from the admin-1 files of only the countries asked about
+        (reading every country's regions takes seconds; one takes milliseconds)."""
+        from ..boundaries import load_admin1
+
+        return cls(admin1_loader=load_admin1)
+
+    @classmethod
     def from_admin1(cls, admin1) -> "Gazetteer":
         """Build the region-hint index from the admin-1 boundaries table."""
-        regions: dict[str, str] = {}
-        for row in admin1.itertuples():
-            if not row.gn_a1_code:
-                continue
-            for key in (row.admin1_code, row.admin1_name, row.name_uk, row.name_ru):
-                if key:
-                    regions[normalise_name(key)] = row.gn_a1_code
-                    regions.setdefault(region_core(key), row.gn_a1_code)
-        return cls(regions)
+        return cls(_region_index(admin1))
+
+    def _country_regions(self, country_code: str) -> dict[str, str]:
+        if country_code not in self._by_country:
+            self._by_country[country_code] = _region_index(self._loader([country_code]))
+        return self._by_country[country_code]
 
     def _geocode(self, place: str, country: str = "", admin1: str = "", precision: str = "town") -> Place:
         primary, alternate, countries, _ = _geonames()
@@ -127,10 +136,18 @@ class Gazetteer:
     def _narrow(self, candidates, country_code, admin1):
         if country_code:
             candidates = [c for c in candidates if c["countrycode"] == country_code]
-        if admin1:
+        if admin1 and self.regions:
             gn_code = self.regions.get(normalise_name(admin1)) or self.regions.get(region_core(admin1))
             if gn_code:
                 candidates = [c for c in candidates if f"{c['countrycode']}.{c['admin1code']}" == gn_code]
+        elif admin1 and self._loader is not None:
+            key, core = normalise_name(admin1), region_core(admin1)
+            codes = {}
+            for code in sorted({c["countrycode"] for c in candidates}):
+                index = self._country_regions(code)
+                codes[code] = index.get(key) or index.get(core)
+            if any(codes.values()):
+                candidates = [c for c in candidates if codes.get(c["countrycode"]) == f"{c['countrycode']}.{c['admin1code']}"]
         return candidates
 
     def _country_capital(self, place, country_code, countries):
@@ -141,3 +158,16 @@ class Gazetteer:
             raise GeocodeError(f"country {place!r} not found in the gazetteer")
         capital = countries[code]["capital"]
         return self.geocode(capital, code, "", "town")
+
+
+def _region_index(admin1) -> dict[str, str]:
+    """Region keys (ISO 3166-2 code or any of its names, normalised) -> GeoNames admin-1 code."""
+    regions: dict[str, str] = {}
+    for row in admin1.itertuples():
+        if not row.gn_a1_code:
+            continue
+        for key in (row.admin1_code, row.admin1_name, row.name_uk, row.name_ru):
+            if key:
+                regions[normalise_name(key)] = row.gn_a1_code
+                regions.setdefault(region_core(key), row.gn_a1_code)
+    return regions

@@ -1,15 +1,19 @@
 """Spatial join: every event gets country, admin-1 code and admin-1 name.
 
-GeoPandas' spatial index (an STRtree) finds the region each point falls in.
+First the country each point falls in (the world's countries layer), then
+the admin-1 regions of only those countries, each point tested against its
+own country's regions: start-up reads a handful of the 239 region files, and
+every country's events get regions.
+
 A point just outside every region -- a coastline, a border, rounded
 coordinates, the simplified boundaries -- takes the nearest region within
 NEAREST_TOLERANCE_KM and is flagged; one farther out keeps no region and is
-reported.  An event located only to a country keeps its country and no
-region, so that no region's count is inflated by it.
+reported.  The nearest-region search is bounded by that tolerance (a spatial
+index `dwithin` query), so points far at sea cost no distance computations.
+An event located only to a country keeps its country and no region.
 """
 from __future__ import annotations
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
@@ -20,22 +24,27 @@ from ..boundaries import load_admin1, load_countries
 # 0.01 degrees (~1 km); 5 km covers both with room, yet is far smaller than
 # any region, so a snapped point cannot land two regions away.
 NEAREST_TOLERANCE_KM = 5.0
+KM_PER_DEGREE = 111.32
 
 
 def join_admin1(events: pd.DataFrame, admin1=None, countries=None) -> tuple[pd.DataFrame, list[str]]:
-    """Return (events with country_code, admin1_code, admin1_name, join_note; notes for the user)."""
-    admin1 = load_admin1() if admin1 is None else admin1
+    """Return (events with country_code, admin1_code, admin1_name, join_note; notes for the user).
+
+    `admin1` given: those regions only (tests); else the regions of the countries the points are in or near."""
     countries = load_countries() if countries is None else countries
     lon = events["longitude"].to_numpy(dtype=float)
     lat = events["latitude"].to_numpy(dtype=float)
-    region_index, region_km = locate(lon, lat, admin1)
-    # The country polygon matters only where no region was found.
-    country_index = np.full(len(lon), -1, dtype=np.int64)
-    no_region = np.flatnonzero(region_index < 0)
-    if len(no_region):
-        country_index[no_region] = locate(lon[no_region], lat[no_region], countries)[0]
+    country_index, _ = locate(lon, lat, countries, nearest=False)
+    if admin1 is None:
+        codes = set(countries["country_code"].to_numpy()[np.unique(country_index[country_index >= 0])])
+        outside = np.flatnonzero(country_index < 0)
+        if len(outside):  # at sea or just off a coast: the countries within the tolerance
+            near = _within_tolerance(lon[outside], lat[outside], countries)[1]
+            codes |= set(countries["country_code"].to_numpy()[np.unique(near)])
+        admin1 = load_admin1(sorted(c for c in codes if c))
+    region_index, region_km = _locate_regions(lon, lat, admin1, countries["country_code"].to_numpy(dtype=object), country_index)
 
-    country_level = (events["geo_precision"] == "country").to_numpy()
+    country_level = (events["geo_precision"] == "country").to_numpy() if "geo_precision" in events else np.zeros(len(lon), bool)
     has_region = (region_index >= 0) & ~country_level
     codes = admin1["admin1_code"].to_numpy(dtype=object)
     names = admin1["admin1_name"].to_numpy(dtype=object)
@@ -43,13 +52,14 @@ def join_admin1(events: pd.DataFrame, admin1=None, countries=None) -> tuple[pd.D
     country_codes = countries["country_code"].to_numpy(dtype=object)
 
     out = events.copy()
-    out["admin1_code"] = np.where(has_region, codes[region_index], "")
-    out["admin1_name"] = np.where(has_region, names[region_index], "")
+    safe = np.maximum(region_index, 0)
+    out["admin1_code"] = np.where(has_region, codes[safe] if len(codes) else "", "")
+    out["admin1_name"] = np.where(has_region, names[safe] if len(names) else "", "")
     # The region's country where there is one (the two layers agree by
     # construction), else the country polygon the point falls in.
-    out["country_code"] = np.where(
-        region_index >= 0, region_country[region_index], np.where(country_index >= 0, country_codes[country_index], "")
-    )
+    from_region = region_country[safe] if len(region_country) else np.full(len(lon), "", dtype=object)
+    from_country = country_codes[np.maximum(country_index, 0)]
+    out["country_code"] = np.where(region_index >= 0, from_region, np.where(country_index >= 0, from_country, ""))
     note = np.full(len(out), "", dtype=object)
     snapped = has_region & (region_km > 0)
     note[snapped] = [f"nearest region, {km:.1f} km away" for km in region_km[snapped]]
@@ -62,52 +72,130 @@ def join_admin1(events: pd.DataFrame, admin1=None, countries=None) -> tuple[pd.D
 
     flagged = np.flatnonzero(snapped | outside)
     rows = out["source_row"].to_numpy()[flagged] if "source_row" in out else flagged + 1
-    notes = [
-        f"row {row} ({event_id}): {text}"
-        for row, event_id, text in zip(rows, out["event_id"].to_numpy()[flagged], note[flagged])
-    ]
+    notes = [f"row {row} ({event_id}): {text}" for row, event_id, text in zip(rows, out["event_id"].to_numpy()[flagged], note[flagged])]
     return out, notes
 
 
-def locate(lon: np.ndarray, lat: np.ndarray, polygons: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
+def _locate_regions(lon, lat, admin1, country_codes, country_index):
+    """Each point against its own country's regions first (a Ukrainian point
+    is never tested against Russia's 83 regions), then the points left over --
+    at sea, or where the country and region layers disagree -- against every
+    region loaded, with the nearest-region rule."""
+    region_index = np.full(len(lon), -1, dtype=np.int64)
+    region_km = np.zeros(len(lon))
+    point_country = np.where(country_index >= 0, country_codes[np.maximum(country_index, 0)], "")
+    region_country = admin1["country_code"].to_numpy(dtype=object)
+    labels, groups = np.unique(point_country.astype(str), return_inverse=True)
+    order = np.argsort(groups, kind="stable")
+    starts = np.searchsorted(groups[order], np.arange(len(labels) + 1))
+    for number, code in enumerate(labels):
+        theirs = np.flatnonzero(region_country == code)
+        if not code or not len(theirs):
+            continue
+        mine = order[starts[number]:starts[number + 1]]
+        found, _ = locate(lon[mine], lat[mine], admin1.iloc[theirs], nearest=False)
+        hit = found >= 0
+        region_index[mine[hit]] = theirs[found[hit]]
+    left = np.flatnonzero(region_index < 0)
+    if len(left):
+        found, km = locate(lon[left], lat[left], admin1)
+        region_index[left], region_km[left] = found, km
+    return region_index, region_km
+
+
+def locate(lon: np.ndarray, lat: np.ndarray, polygons, nearest: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Index of the polygon each point is in (-1 if none within tolerance) and
-    the distance in km for points placed by the nearest-region rule (0 inside)."""
+    the distance in km for points placed by the nearest-polygon rule (0 inside)."""
     found = np.full(len(lon), -1, dtype=np.int64)
     distance = np.zeros(len(lon))
-    # Polygon by polygon: a bounding-box pre-filter in numpy, then GEOS's
-    # prepared point-in-polygon test on the candidates only.  (Querying an
-    # STRtree of polygons with a million points tests each point against an
-    # unprepared polygon and was ~40x slower.)  A point on a shared border
-    # goes to the first region that covers it.
+    # Polygon by polygon: the points in its bounding box found by binary
+    # search over the points sorted by longitude, then GEOS's prepared
+    # point-in-polygon test on those only.  (Querying an STRtree of polygons
+    # with a million points tests each point against an unprepared polygon
+    # and was ~40x slower.)  A point on a shared border goes to the polygon
+    # of the smaller bounding box.
     geometries = polygons.geometry.values
+    if len(lon) == 0 or len(geometries) == 0:
+        return found, np.where(found < 0, np.inf, distance) if nearest else distance
+    order = np.argsort(lon, kind="stable")
+    sorted_lon = lon[order]
     bounds = shapely.bounds(geometries)
-    for index, (polygon, (west, south, east, north)) in enumerate(zip(geometries, bounds)):
-        candidates = np.flatnonzero((found < 0) & (lon >= west) & (lon <= east) & (lat >= south) & (lat <= north))
+    # Smallest bounding box first: a point in Ukraine meets Ukraine before
+    # Russia, whose box spans the globe.
+    for index in np.argsort((bounds[:, 2] - bounds[:, 0]) * (bounds[:, 3] - bounds[:, 1]), kind="stable"):
+        polygon, (west, south, east, north) = geometries[index], bounds[index]
+        low, high = int(np.searchsorted(sorted_lon, west, side="left")), int(np.searchsorted(sorted_lon, east, side="right"))
+        if low >= high:
+            continue
+        candidates = order[low:high]
+        candidates = candidates[(lat[candidates] >= south) & (lat[candidates] <= north) & (found[candidates] < 0)]
         if not len(candidates):
             continue
         shapely.prepare(polygon)
         hit = shapely.intersects_xy(polygon, lon[candidates], lat[candidates])
         found[candidates[hit]] = index
-    missing = np.flatnonzero(found < 0)
-    if len(missing):
-        index, km = _nearest_within(lon[missing], lat[missing], polygons)
-        found[missing] = index
-        distance[missing] = np.where(index >= 0, km, np.inf)
+    missing = np.flatnonzero((found < 0) & np.isfinite(lon) & np.isfinite(lat))
+    if nearest and len(missing):
+        point_rows, polygon_rows, km = _within_tolerance(lon[missing], lat[missing], polygons)
+        best = pd.DataFrame({"point": point_rows, "polygon": polygon_rows, "km": km}).sort_values(["point", "km"], kind="stable")
+        best = best.drop_duplicates("point")
+        found[missing[best["point"].to_numpy()]] = best["polygon"].to_numpy()
+        distance[missing] = np.inf
+        distance[missing[best["point"].to_numpy()]] = best["km"].to_numpy()
     return found, distance
 
 
-def _nearest_within(lon, lat, polygons) -> tuple[np.ndarray, np.ndarray]:
-    # Web Mercator stretches lengths by 1/cos(latitude); scaling back by
-    # cos(latitude) gives true distances to well under 1% at 5 km.
-    projected = polygons.to_crs(3857)  # only for the few points outside every polygon
-    points = gpd.GeoSeries(gpd.points_from_xy(lon, lat), crs=4326).to_crs(3857)
+def _within_tolerance(lon, lat, polygons) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(point, polygon, km) for every polygon within NEAREST_TOLERANCE_KM of a point.
+
+    The index query is in degrees, wide enough at each polygon's highest
+    latitude (a degree of longitude shrinks with cos(latitude)); the pairs it finds are
+    then measured in Web Mercator scaled back by cos(latitude), true to well
+    under 1% at 5 km."""
     scale = np.cos(np.radians(lat))
-    max_metres = NEAREST_TOLERANCE_KM * 1000 / np.maximum(scale, 0.05)
-    point_rows, polygon_rows = projected.sindex.nearest(points.values, return_all=False)
-    metres = projected.geometry.values[polygon_rows].distance(points.values[point_rows])
-    index = np.full(len(lon), -1, dtype=np.int64)
-    km = np.full(len(lon), np.inf)
-    close = metres <= max_metres[point_rows]
-    index[point_rows[close]] = polygon_rows[close]
-    km[point_rows] = metres * scale[point_rows] / 1000
-    return index, km
+    # The points go in the index and each polygon, prepared, asks for those
+    # within its distance: ~100x faster than asking a tree of polygons point by
+    # point, where every big polygon's bounding box takes in every point at sea.
+    geometries = polygons.geometry.values
+    bounds = shapely.bounds(geometries)
+    widest = np.minimum(np.maximum(np.abs(bounds[:, 1]), np.abs(bounds[:, 3])), 89.0)
+    degrees = NEAREST_TOLERANCE_KM / KM_PER_DEGREE / np.maximum(np.cos(np.radians(widest)), 0.05)
+    shapely.prepare(geometries)
+    polygon_rows, point_rows = shapely.STRtree(shapely.points(lon, lat)).query(geometries, predicate="dwithin", distance=degrees)
+    if not len(point_rows):
+        return point_rows, polygon_rows, np.zeros(0)
+    from pyproj import Transformer
+
+    to_mercator = Transformer.from_crs(4326, 3857, always_xy=True)
+    used = np.unique(polygon_rows)
+    projected = dict(zip(used, shapely.transform(geometries[used], lambda xy: np.column_stack(to_mercator.transform(xy[:, 0], xy[:, 1])))))
+    px, py = to_mercator.transform(lon[point_rows], lat[point_rows])
+    metres = shapely.distance(np.array([projected[p] for p in polygon_rows], dtype=object), shapely.points(px, py))
+    km = metres * scale[point_rows] / 1000
+    close = km <= NEAREST_TOLERANCE_KM
+    return point_rows[close], polygon_rows[close], km[close]
+
+
+def country_warnings(joined: pd.DataFrame) -> pd.DataFrame:
+    """row, column, reason, value for events whose stated country is not where their coordinates are."""
+    from .gazetteer import country_code_for
+
+    stated = joined["country"].astype(str).str.strip() if "country" in joined else pd.Series("", index=joined.index)
+    given = (stated != "").to_numpy()
+    if not given.any():  # no country stated: nothing to disagree with
+        return pd.DataFrame({"row": pd.Series([], dtype="int64"), "column": [], "reason": [], "value": []})
+    codes = {name: country_code_for(name) or "" for name in stated[given].unique()}
+    stated_code = stated.map(codes).fillna("")
+    found = joined["country_code"]
+    # Crimea and Sevastopol are Ukraine's in the boundaries: "Russia" there is the de facto claim, not a typo.
+    disputed = joined["admin1_code"].isin(["UA-43", "UA-40"]) & (stated_code == "RU")
+    wrong = (stated_code != "") & (found != "") & (stated_code != found) & ~disputed
+    rows = joined[wrong]
+    return pd.DataFrame(
+        {
+            "row": rows["source_row"].astype("int64").to_numpy(),
+            "column": "country",
+            "reason": ("the coordinates are in " + rows["country_code"] + ", not " + stated_code[wrong]).to_numpy(dtype=object),
+            "value": rows["country"].to_numpy(dtype=object),
+        }
+    )

@@ -1,33 +1,34 @@
 """Load + geocode + join, cached on disk: the events the app and CLI start from.
 
-The joined result of a set of files is written as GeoParquet under the cache
-folder, keyed by the files' paths, sizes and modification times, the
-boundaries, the import options and the code of the stages that made it, so
-any change to an input rebuilds it and nothing stale is served.
+The joined result of a set of files is cached (cache.py) under a key made
+of the files' paths, sizes and modification times, the boundaries, the
+import options and the code of the stages that made it, so any change to an
+input rebuilds it and nothing stale is served.  A cache that cannot be
+written is said once in `PreparedEvents.notices`, and the events are served
+all the same.
 """
 from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 from .. import config
-from ..boundaries import ADMIN1_PATH, COUNTRIES_PATH, load_admin1
+from ..boundaries import ADMIN1_INDEX_PATH, COUNTRIES_PATH
+from . import cache
+from .dedupe import empty_folded
 from .gazetteer import Gazetteer
-from .join import join_admin1
-from .load import LoadResult, load_events
+from .join import country_warnings, join_admin1
+from .load import LoadResult, load_events, summary_line
+from .validate import attach_warnings, empty_table
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = [PACKAGE_DIR.parent / "data" / "events" / "article_events.csv"]
 # The code that makes the cached result: a change to any of it rebuilds the cache.
-STAGE_SOURCES = [PACKAGE_DIR / "schema.py", *sorted((PACKAGE_DIR / "ingest").glob("*.py"))]
+STAGE_SOURCES = [PACKAGE_DIR / "schema.py", PACKAGE_DIR / "boundaries.py", *sorted((PACKAGE_DIR / "ingest").glob("*.py"))]
 
 
 def default_cache_dir() -> Path:
@@ -43,9 +44,16 @@ class FileReport:
     rows_rejected: int
     rejects: pd.DataFrame
     join_notes: list[str] = field(default_factory=list)
+    warnings: pd.DataFrame = field(default_factory=empty_table)
+    folded: pd.DataFrame = field(default_factory=empty_folded)
+    detected: str = ""
+
+    @property
+    def rows_folded(self) -> int:
+        return len(self.folded)
 
     def summary(self) -> str:
-        return f"{self.rows_read} rows read, {self.rows_loaded} loaded, {self.rows_rejected} rejected"
+        return summary_line(self.rows_read, self.rows_loaded, self.rows_rejected, self.folded, len(self.warnings))
 
 
 @dataclass
@@ -53,12 +61,13 @@ class PreparedEvents:
     events: pd.DataFrame
     reports: list[FileReport]
     from_cache: bool = False
+    notices: list[str] = field(default_factory=list)  # said once, on the page and by the CLI
 
     @property
     def custom_types(self) -> list[str]:
         from ..schema import ACLED_TAXONOMY
 
-        return sorted(set(self.events["event_type"].unique()) - set(ACLED_TAXONOMY))
+        return sorted(set(self.events["event_type"].unique()) - set(ACLED_TAXONOMY)) if len(self.events) else []
 
 
 def prepare_events(
@@ -69,31 +78,54 @@ def prepare_events(
     encoding: str = "utf-8",
     cache_dir: Path | None = None,
     use_cache: bool = True,
+    date_order: str | None = None,
+    on_duplicate: str = "keep",
 ) -> PreparedEvents:
     paths = [Path(p) for p in (paths or DEFAULT_DATA)]
     cache_dir = Path(cache_dir or default_cache_dir())
-    key = cache_key(paths, fmt, mapping, type_values, encoding)
+    options = dict(fmt=fmt, mapping=mapping, type_values=type_values, encoding=encoding, date_order=date_order, on_duplicate=on_duplicate)
+    key = cache_key(paths, options)
     if use_cache:
-        cached = _read_cache(cache_dir, key)
+        cached = _from_cache(cache_dir, key)
         if cached is not None:
             return cached
-    prepared = _prepare_uncached(paths, fmt, mapping, type_values, encoding)
+    prepared = _prepare_uncached(paths, options)
     if use_cache:
-        _write_cache(cache_dir, key, prepared)
+        try:
+            cache.write_entry(cache_dir, key, prepared.events, _problem_table(prepared.reports), _report_dicts(prepared.reports))
+        except cache.CacheUnwritable as error:
+            prepared.notices.append(
+                f"The cache could not be written ({error}); the events are served uncached, "
+                "so the next start reads the files again."
+            )
     return prepared
 
 
-def _prepare_uncached(paths, fmt, mapping, type_values, encoding) -> PreparedEvents:
-    gazetteer = Gazetteer.from_admin1(load_admin1())
+def prepare_file(path: Path, options: dict, gazetteer: Gazetteer | None = None) -> tuple[pd.DataFrame, LoadResult, list[str]]:
+    """One file loaded, joined and checked against its countries: (joined events, result, join notes)."""
+    result = load_events(path, gazetteer=gazetteer or Gazetteer.on_demand(), **options)
+    joined, notes = join_admin1(result.events)
+    mismatched = country_warnings(joined)
+    if len(mismatched):
+        result.warnings = pd.concat([result.warnings, mismatched], ignore_index=True).sort_values(["row", "column"], kind="stable", ignore_index=True)
+        joined = attach_warnings(joined, result.warnings)
+    result.events = joined
+    return joined, result, notes
+
+
+def _prepare_uncached(paths, options) -> PreparedEvents:
+    gazetteer = Gazetteer.on_demand()
     frames, reports, seen = [], [], []
     for path in paths:
-        result = load_events(path, fmt, mapping, type_values, encoding, gazetteer)
+        joined, result, notes = prepare_file(path, options, gazetteer)
         result = _reject_ids_seen_before(result, seen)
-        joined, notes = join_admin1(result.events)
-        joined["source_file"] = path.name
+        joined = result.events.assign(source_file=path.name)
         frames.append(joined)
         reports.append(
-            FileReport(str(path), result.format, result.rows_read, result.rows_loaded, result.rows_rejected, result.rejects, notes)
+            FileReport(
+                str(path), result.format, result.rows_read, result.rows_loaded, result.rows_rejected, result.rejects,
+                notes, result.warnings, result.folded, result.detected,
+            )
         )
     events = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     return PreparedEvents(events, reports)
@@ -119,92 +151,66 @@ def _reject_ids_seen_before(result: LoadResult, seen: list[pd.Series]) -> LoadRe
             )
             result.rejects = pd.concat([result.rejects, extra], ignore_index=True).sort_values("row", ignore_index=True)
             result.events = events[~repeated].reset_index(drop=True)
+            result.warnings = result.warnings[result.warnings["row"].isin(set(result.events["source_row"]))].reset_index(drop=True)
+            result.check()
     name = Path(result.source).name
     where = name + " row " + result.events["source_row"].astype(str)
     seen.append(pd.Series(where.to_numpy(), index=result.events["event_id"].to_numpy()))
     return result
 
 
-def cache_key(paths, fmt, mapping, type_values, encoding) -> str:
+def cache_key(paths, options: dict) -> str:
     digest = hashlib.sha256()
-    for path in [*paths, ADMIN1_PATH, COUNTRIES_PATH]:
-        stat = Path(path).stat() if Path(path).exists() else None
-        digest.update(f"{Path(path).resolve()}|{stat and stat.st_size}|{stat and stat.st_mtime_ns}\n".encode())
+    for path in [*paths, ADMIN1_INDEX_PATH, COUNTRIES_PATH]:
+        try:
+            stat = Path(path).stat()
+            digest.update(f"{Path(path).resolve()}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())
+        except OSError:
+            digest.update(f"{path}|missing\n".encode())
     for source in STAGE_SOURCES:
         digest.update(source.read_bytes())
-    digest.update(json.dumps([fmt, mapping, type_values, encoding], sort_keys=True, default=str).encode())
+    digest.update(json.dumps(options, sort_keys=True, default=str).encode())
     return digest.hexdigest()[:24]
 
 
-def _read_cache(cache_dir: Path, key: str) -> PreparedEvents | None:
-    events_path, meta_path, rejects_path = _cache_paths(cache_dir, key)
-    if not (events_path.exists() and meta_path.exists() and rejects_path.exists()):
+def _problem_table(reports: list[FileReport]) -> pd.DataFrame:
+    parts = []
+    for report in reports:
+        for name, table in (("rejects", report.rejects), ("warnings", report.warnings)):
+            parts.append(table.assign(file=report.source, table=name))
+        folded = report.folded
+        parts.append(pd.DataFrame({
+            "file": report.source, "table": "folded", "row": folded["row"].astype("int64"),
+            "column": folded["event_id"].astype(str), "reason": folded["how"].astype(str), "value": folded["into_row"].astype(str),
+        }))
+    table = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=cache.PROBLEM_COLUMNS)
+    table = table[cache.PROBLEM_COLUMNS]
+    table["row"] = table["row"].astype("int64")
+    for column in ("file", "table", "column", "reason", "value"):
+        table[column] = table[column].astype(str)
+    return table
+
+
+def _report_dicts(reports: list[FileReport]) -> list[dict]:
+    return [{k: getattr(r, k) for k in cache.REPORT_FIELDS} for r in reports]
+
+
+def _from_cache(cache_dir: Path, key: str) -> PreparedEvents | None:
+    entry = cache.read_entry(cache_dir, key)
+    if entry is None:
         return None
-    try:
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        # The store needs coordinates, not shapely points: skip decoding the geometry.
-        events = pd.read_parquet(events_path, columns=meta["columns"])
-        rejects = pd.read_parquet(rejects_path)
-    except (OSError, ValueError, KeyError):
-        return None  # a damaged cache is rebuilt, not trusted
+    events, problems, report_dicts = entry
     reports = []
-    for report in meta["reports"]:
-        mine = rejects[rejects["file"] == report["source"]].drop(columns="file").reset_index(drop=True)
-        reports.append(FileReport(**report, rejects=mine))
+    for fields in report_dicts:
+        mine = problems[problems["file"] == fields["source"]]
+
+        def table(name, mine=mine):
+            part = mine[mine["table"] == name].drop(columns=["file", "table"]).reset_index(drop=True)
+            part["row"] = part["row"].astype("int64")
+            return part
+
+        folded = table("folded")
+        folded = pd.DataFrame({"row": folded["row"], "event_id": folded["column"], "how": folded["reason"],
+                               "into_row": pd.to_numeric(folded["value"]).astype("int64")})
+        reports.append(FileReport(**fields, rejects=table("rejects"), warnings=table("warnings"), folded=folded))
     return PreparedEvents(events, reports, from_cache=True)
-
-
-def _write_cache(cache_dir: Path, key: str, prepared: PreparedEvents) -> None:
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    events_path, meta_path, rejects_path = _cache_paths(cache_dir, key)
-    events = prepared.events
-    rejects = pd.concat(
-        [r.rejects.assign(file=r.source) for r in prepared.reports] or [pd.DataFrame(columns=["row", "column", "reason", "value", "file"])],
-        ignore_index=True,
-    )
-    for column in ("column", "reason", "value", "file"):
-        rejects[column] = rejects[column].astype(str)
-    meta = {
-        "columns": list(events.columns),
-        "reports": [
-            {k: getattr(r, k) for k in ("source", "format", "rows_read", "rows_loaded", "rows_rejected", "join_notes")}
-            for r in prepared.reports
-        ],
-    }
-    # Write beside, then rename: a second process reading at the same moment
-    # sees the old file or the new one, never half of one.
-    for target, write in (
-        (events_path, lambda p: write_geoparquet_points(events, p)),
-        (rejects_path, lambda p: rejects.to_parquet(p, index=False)),
-        (meta_path, lambda p: Path(p).write_text(json.dumps(meta), encoding="utf-8")),
-    ):
-        handle, temporary = tempfile.mkstemp(dir=cache_dir, suffix=".tmp")
-        os.close(handle)
-        write(temporary)
-        os.replace(temporary, target)
-
-
-def write_geoparquet_points(events: pd.DataFrame, path) -> None:
-    """Events as GeoParquet 1.1 with the native "point" encoding.
-
-    The geometry column is a struct of the longitude and latitude arrays, so
-    no million shapely points are built and serialised as WKB (~0.8 s saved
-    per million events); GeoPandas reads it as a point layer.
-    """
-    table = pa.Table.from_pandas(events, preserve_index=False)
-    points = pa.StructArray.from_arrays(
-        [pa.array(events["longitude"].to_numpy(dtype=float)), pa.array(events["latitude"].to_numpy(dtype=float))], names=["x", "y"]
-    )
-    table = table.append_column("geometry", points)
-    geo = {
-        "version": "1.1.0",
-        "primary_column": "geometry",
-        # No "crs": GeoParquet's default is OGC:CRS84, longitude/latitude.
-        "columns": {"geometry": {"encoding": "point", "geometry_types": ["Point"]}},
-    }
-    table = table.replace_schema_metadata({**(table.schema.metadata or {}), b"geo": json.dumps(geo).encode()})
-    pq.write_table(table, path)
-
-
-def _cache_paths(cache_dir: Path, key: str):
-    return cache_dir / f"events-{key}.parquet", cache_dir / f"events-{key}.json", cache_dir / f"rejects-{key}.parquet"

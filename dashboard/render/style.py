@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import html
 
+from ..schema import display_text
+
 POINT_CAP = 3_000  # raw points per response: ~0.55 MB of figure JSON with hover text
 DENSITY_MAX_CELLS = 20_000
 HOVER_SUMMARY_CHARS = 100  # the detail panel has the whole text
+HOVER_TEXT_CHARS = 120  # any other hover field: a 5,000-character actor must not swamp the map
 
 # Marker size and opacity by geo precision: the vaguer the place, the larger
 # and fainter the circle, so a country-level event reads as an area, not a pin.
@@ -43,18 +46,29 @@ THEMES = {
     },
 }
 
-TERRITORY_COLOUR = "#b2182b"  # occupied ground; change: orange gained, purple lost (both colour-blind safe)
+# The control layer: colours no event type uses (at least 25 Delta-E from every palette colour,
+# tests/test_palette.py), so an occupied area never reads as a type's marks.
+TERRITORY_COLOUR = "#C51B7D"  # occupied ground (magenta)
+GAINED_COLOUR = "#40004B"  # newly occupied over the date range (deep purple)
+LOST_COLOUR = "#00CED1"  # no longer occupied over the date range (turquoise)
+# Sequential ramps, most = most visible: dark on the light theme's pale land, bright on the dark theme's.
+RAMPS = {
+    "light": ["#fff5d6", "#fdd49e", "#fc8d59", "#d7301f", "#7f0000"],
+    "dark": ["#2a1e3f", "#5c2a6e", "#b63c63", "#f07f3c", "#fcf5a6"],
+}
+# A ring around every event mark, in a colour that stands out from the land of its theme
+# (at least 3:1 WCAG contrast, tests/test_palette.py), so every type's colour reads on either.
+MARK_RING = {"light": "#2b2b2b", "dark": "#f2f2f2"}
 FONT = "DejaVu Sans, Verdana, Arial, sans-serif"  # local fonts only; no font server
 
 def hover_text(value: str, limit: int | None = None) -> str:
-    # Plotly renders a few HTML tags in hover labels; escaping shows data as text.
-    text = str(value)
-    if limit and len(text) > limit:
-        text = text[: limit - 1] + "…"
-    return html.escape(text, quote=False)
+    """Data text fit for a hover label: capped, broken up, bidi controls removed (schema.display_text),
+    and escaped, since Plotly renders a few HTML tags in hover labels."""
+    return html.escape(display_text(value, limit or HOVER_TEXT_CHARS), quote=False)
 
 
 
 # The page's map, in CSS pixels, when nothing says otherwise: views fitted on
 # the page and exports of the same view agree on the extent through it.
-PAGE_MAP_SIZE = (760, 560)
+# (520 px: the map's width at 1366x768 beside the filters, the legend and the record panel.)
+PAGE_MAP_SIZE = (520, 560)

@@ -8,6 +8,7 @@ from ..store.dataset import Dataset
 from ..territory import TerritoryError, change_between
 from ..view import ViewState
 from .map import fit_store_extent, territory_layers
+from .style import GAINED_COLOUR, LOST_COLOUR, TERRITORY_COLOUR
 
 
 def territory_for_view(data: Dataset, view: ViewState):
@@ -36,6 +37,25 @@ def territory_for_view(data: Dataset, view: ViewState):
             f"{change.lost_km2:,.1f} km² lost (purple), net {change.net_km2:+,.1f} km²."
         )
     return territory_layers(geojson, view.territory_opacity, change_geojson), label, sentence
+
+
+def territory_legend(data: Dataset, view: ViewState) -> dict | None:
+    """What the control layer's shading means, for the legend: "Occupied as of <date>, per <source>", and
+    the ground gained and lost over the range with their colours and km² (None when no layer is drawn)."""
+    layer = data.territory
+    if layer is None or not view.territory:
+        return None
+    bounds = data.store.bounds
+    end, start = view.date_to or bounds.last_day, view.date_from or bounds.first_day
+    snapshot = layer.snapshot_on(end)
+    if snapshot is None:
+        return None
+    legend = {"label": f"Occupied as of {snapshot.date:%-d %b %Y}, per {layer.name}", "colour": TERRITORY_COLOUR,
+              "opacity": view.territory_opacity, "gained_colour": GAINED_COLOUR, "lost_colour": LOST_COLOUR, "gained_km2": None}
+    change = _change_cached(data, start, end)
+    if change is not None and change.date_from != change.date_to:
+        legend.update(gained_km2=change.gained_km2, lost_km2=change.lost_km2, **{"from": change.date_from, "to": change.date_to})
+    return legend
 
 
 def display_tolerance(view: ViewState, store) -> float:

@@ -43,6 +43,13 @@ GRID_COLUMNS = ["latitude", "longitude", "count"]
 CLUSTER_COLUMNS = ["cell", "latitude", "longitude", "event_type", "count"]
 
 
+class StoreUnavailable(RuntimeError):
+    """The store's backend is not answering (a team database that is down or
+    unreachable).  The message is one sentence for the page or the terminal;
+    the in-memory store never raises it.  Callers keep what they showed and
+    ask again later."""
+
+
 @runtime_checkable
 class EventStore(Protocol):
     """What a store answers.  Attributes are fixed once the store is built.

@@ -10,17 +10,35 @@ from __future__ import annotations
 import functools
 import gzip
 import hashlib
+import sys
 from pathlib import Path
 
 import dash
+from dash import set_props
 from flask import Response, abort, request, send_file
 
 from .. import config
-from ..boundaries import BOUNDARY_PATHS, boundary_path_for_url
+from ..store.contract import StoreUnavailable
 from ..store.dataset import Dataset
+from .basemap_routes import register_basemap_routes
 from .callbacks import register_page_helpers, register_saved_view_callbacks, register_view_callbacks
 from .export_control import register_export_callbacks
 from .layout import build_layout
+from .legend import register_legend_callbacks
+
+STORE_NOTICE = "The database is not answering; retrying every few seconds. The map and chart show the last answer."
+
+
+def store_trouble(error: Exception):
+    """Any callback whose store stopped answering: a notice in the count, the figures kept, and the page asks again.
+
+    Every other error is raised as before."""
+    if not isinstance(error, StoreUnavailable):
+        raise error
+    print(f"warning: {error}", file=sys.stderr, flush=True)
+    set_props("count", {"children": STORE_NOTICE})
+    set_props("store-retry", {"disabled": False})
+    return None  # no output changes: what the page shows stays
 
 
 def static_file(path: Path | None, mimetype: str) -> Response:
@@ -52,20 +70,18 @@ def create_app(data: Dataset) -> dash.Dash:
         serve_locally=True,  # every script from this server: the page works offline
         update_title=None,
         compress=True,  # gzip (flask-compress): callback JSON and GeoJSON shrink 5-15x
+        on_error=store_trouble,
     )
+    app.index_string = app.index_string.replace("<html>", '<html lang="en">', 1)  # the page's language, for screen readers
     app.layout = build_layout(data)
     app.dashboard_data = data
 
-    @app.server.route("/geo/<name>.geojson")
-    def geo_file(name):
-        return static_file(BOUNDARY_PATHS.get(name), "application/geo+json")
-
-    @app.server.route("/geo/admin1/<code>.geojson")
-    def admin1_file(code):
-        return static_file(boundary_path_for_url(f"/geo/admin1/{code}.geojson"), "application/geo+json")
+    # Every file a map figure names (basemap.offline_files), gzipped once where the browser takes it.
+    register_basemap_routes(app.server, data.basemap, static_file)
 
     register_view_callbacks(app, data)
     register_saved_view_callbacks(app, data)
     register_export_callbacks(app, data)
     register_page_helpers(app)
+    register_legend_callbacks(app, data)
     return app

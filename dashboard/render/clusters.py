@@ -1,0 +1,206 @@
+"""Points mode: every matching event on the map, clustered on the server for the zoom.
+
+Marks come from `store.clusters(view, cell_deg)`, with the cell chosen from
+the zoom so neighbouring marks do not overlap: one mark per occupied cell,
+sized by its count, coloured by its most frequent type, the count written
+in it.  Events located only to a region are not a point: each region with
+such events is one circle of the region's own size in kilometres (its
+equal-area radius), recomputed for every zoom.  Events located only to a
+country are not drawn at all: they are counted in a note, since a mark on
+the capital would claim a place nobody reported.  Every event is counted
+once: in a mark, a region circle or the country note.
+"""
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..boundaries import load_admin1
+from ..schema import type_colour
+from ..store.contract import EventStore
+from ..view import ViewState
+
+CLUSTER_PX = 44  # a cell's side on screen: the largest mark fits in it
+DETAIL_CAP = 3_000  # events whose own hover text is sent; beyond, marks hover with counts only
+LIST_LIMIT = 200  # events listed for one clicked mark
+EARTH_M = 40_075_016.686
+DETAIL_COLUMNS = [
+    "event_id", "event_date", "date_precision", "event_type", "sub_event_type", "place", "admin1_code", "admin1_name",
+    "country_code", "summary", "geo_precision", "latitude", "longitude",
+]
+COARSE = ("region", "country")
+
+
+def cell_deg_for_zoom(zoom: float, mark_px: int = CLUSTER_PX) -> float:
+    """The grid cell, in degrees, that spans about `mark_px` pixels at `zoom` (a power of two, so zooms share cells)."""
+    degrees = mark_px * 360 / (512 * 2 ** max(zoom, 0))
+    return float(2.0 ** round(math.log2(min(max(degrees, 1e-4), 45.0))))
+
+
+def cell_key(lat, lon, size: float) -> np.ndarray:
+    """The store's cell key ("row:column") of positions, as the in-memory store computes it."""
+    row = np.floor((np.asarray(lat, dtype=float) + 90) / size).astype(np.int64)
+    col = np.floor((np.asarray(lon, dtype=float) + 180) / size).astype(np.int64)
+    return np.char.add(np.char.add(row.astype(str), ":"), col.astype(str))
+
+
+def mark_px(count) -> np.ndarray:
+    """Mark diameter in pixels: one event 12 px, growing with the log of the count, at most ~40 px."""
+    return 12 + 9 * np.log10(np.maximum(np.asarray(count, dtype=float), 1))
+
+
+def metres_per_pixel(lat: float, zoom: float) -> float:
+    return EARTH_M * math.cos(math.radians(lat)) / (512 * 2**zoom)
+
+
+@dataclass
+class Marks:
+    """What points mode draws, all counted: marks + region circles + country_level == the view's count."""
+
+    marks: pd.DataFrame  # cell, latitude, longitude, count, event_type (dominant), breakdown, single (row or None)
+    regions: pd.DataFrame  # admin1_code, admin1_name, latitude, longitude, radius_km, count, event_type, breakdown
+    country_level: int
+    country_breakdown: dict
+    cell_deg: float
+    details: bool  # single events carry their own hover text
+
+
+@functools.lru_cache(maxsize=8)
+def region_shapes(codes: tuple[str, ...]) -> pd.DataFrame:
+    """admin1_code -> label point (lat, lon) and equal-area radius in km, for the given regions."""
+    countries = sorted({c.split("-")[0] for c in codes})
+    regions = load_admin1(countries)
+    regions = regions[regions["admin1_code"].isin(codes)]
+    if regions.empty:
+        return pd.DataFrame(columns=["admin1_code", "latitude", "longitude", "radius_km"])
+    area_km2 = regions.to_crs(6933).area.to_numpy() / 1e6
+    points = regions.geometry.representative_point()
+    return pd.DataFrame({
+        "admin1_code": regions["admin1_code"].to_numpy(),
+        "latitude": points.y.to_numpy(),
+        "longitude": points.x.to_numpy(),
+        "radius_km": np.sqrt(area_km2 / math.pi),
+    })
+
+
+def _breakdown(frame: pd.DataFrame, key: str, order: list[str]) -> pd.DataFrame:
+    """Per key: total, the most frequent type (ties: the first in the data's order) and "type n · type n" text."""
+    if frame.empty:  # no matching event: no marks (and pandas' apply on nothing returns a frame)
+        return pd.DataFrame({"count": pd.Series(dtype=int), "event_type": pd.Series(dtype=object), "breakdown": pd.Series(dtype=object)},
+                            index=pd.Index([], name=key, dtype=object))
+    rank = {t: i for i, t in enumerate(order)}
+    frame = frame.assign(_rank=frame["event_type"].map(rank).fillna(len(rank)))
+    frame = frame.sort_values([key, "count", "_rank"], ascending=[True, False, True])
+    grouped = frame.groupby(key, sort=False)
+    return pd.DataFrame({
+        "count": grouped["count"].sum(),
+        "event_type": grouped["event_type"].first(),
+        "breakdown": grouped.apply(lambda g: " · ".join(f"{t} {n:,}" for t, n in zip(g["event_type"], g["count"])), include_groups=False),
+    })
+
+
+def compute_marks(view: ViewState, store: EventStore, zoom: float) -> Marks:
+    """Marks, region circles and the country-level count of the view at `zoom`."""
+    size = cell_deg_for_zoom(zoom)
+    total = store.count(view)
+    order = list(store.bounds.types)
+    details = total <= DETAIL_CAP
+    if details:
+        events = store.records(view, columns=DETAIL_COLUMNS)
+        coarse = events[events["geo_precision"].isin(COARSE)]
+    else:
+        events = None
+        coarse = store.records(view, columns=DETAIL_COLUMNS)
+        coarse = coarse[coarse["geo_precision"].isin(COARSE)]
+    cells = store.clusters(view, size)
+    # Coarse events are taken out of the cells they were counted in.
+    if len(coarse):
+        taken = coarse.assign(cell=cell_key(coarse["latitude"], coarse["longitude"], size), count=1)
+        taken = taken.groupby(["cell", "event_type"], as_index=False)["count"].sum()
+        cells = cells.merge(taken.rename(columns={"count": "coarse"}), on=["cell", "event_type"], how="left")
+        cells["count"] = cells["count"] - cells["coarse"].fillna(0).astype(int)
+        cells = cells[cells["count"] > 0].drop(columns="coarse")
+    positions = cells.groupby("cell", sort=False)[["latitude", "longitude"]].first()
+    marks = _breakdown(cells, "cell", order).join(positions).reset_index()
+    marks["single"] = None
+    if details and len(marks):
+        precise = events[~events["geo_precision"].isin(COARSE)].copy()
+        precise["cell"] = cell_key(precise["latitude"], precise["longitude"], size)
+        # A cell's mark sits at its events' mean position; the store's mean included the coarse events it held.
+        means = precise.groupby("cell")[["latitude", "longitude"]].mean()
+        marks = marks.drop(columns=["latitude", "longitude"]).join(means, on="cell")
+        marks = marks.dropna(subset=["latitude"])
+        firsts = precise.drop_duplicates("cell").set_index("cell")
+        singles = marks["count"] == 1
+        marks.loc[singles, "single"] = pd.Series(
+            [firsts.loc[c].to_dict() for c in marks.loc[singles, "cell"]], index=marks.index[singles], dtype=object
+        )
+        same_place = precise.groupby("cell").apply(
+            lambda g: g["latitude"].round(4).nunique() == 1 and g["longitude"].round(4).nunique() == 1, include_groups=False
+        )
+        marks["same_place"] = marks["cell"].map(same_place).fillna(False).astype(bool)
+        marks["ids"] = marks["cell"].map(precise.groupby("cell")["event_id"].agg(",".join)).fillna("")
+    else:
+        marks["same_place"] = False
+        marks["ids"] = ""  # beyond the detail cap the ids stay on the server; a click lists them
+    regions = _region_circles(coarse[coarse["geo_precision"] == "region"], order)
+    country = coarse[coarse["geo_precision"] == "country"]
+    country_breakdown = country["event_type"].value_counts().to_dict()
+    marks = marks.sort_values(["count", "cell"], ascending=[False, True], ignore_index=True)  # big first: small marks drawn on top
+    return Marks(marks, regions, len(country), country_breakdown, size, details)
+
+
+def _region_circles(region_events: pd.DataFrame, order: list[str]) -> pd.DataFrame:
+    columns = ["admin1_code", "admin1_name", "latitude", "longitude", "radius_km", "count", "event_type", "breakdown"]
+    if region_events.empty:
+        return pd.DataFrame(columns=columns + ["ids"])
+    counted = region_events.assign(count=1).groupby(["admin1_code", "event_type"], as_index=False)["count"].sum()
+    summary = _breakdown(counted, "admin1_code", order).reset_index()
+    shapes = region_shapes(tuple(sorted(summary["admin1_code"])))
+    names = region_events.drop_duplicates("admin1_code").set_index("admin1_code")["admin1_name"]
+    out = summary.merge(shapes, on="admin1_code", how="left")
+    # A region with no bundled outline: the events' own mean position and a 50 km circle.
+    fallback = region_events.groupby("admin1_code")[["latitude", "longitude"]].mean()
+    for axis in ("latitude", "longitude"):
+        out[axis] = out[axis].fillna(out["admin1_code"].map(fallback[axis]))
+    out["radius_km"] = out["radius_km"].fillna(50.0)
+    out["admin1_name"] = out["admin1_code"].map(names).fillna(out["admin1_code"])
+    out["ids"] = out["admin1_code"].map(region_events.groupby("admin1_code")["event_id"].agg(",".join)).fillna("")
+    columns.append("ids")
+    return out[columns].sort_values("count", ascending=False, ignore_index=True)
+
+
+def region_px(radius_km, lat, zoom: float) -> np.ndarray:
+    """Diameter in pixels of circles `radius_km` in radius at latitudes `lat`."""
+    lat = np.asarray(lat, dtype=float)
+    metres = EARTH_M * np.cos(np.radians(lat)) / (512 * 2**zoom)
+    return 2 * np.asarray(radius_km, dtype=float) * 1000 / metres
+
+
+def colours_for(types, store: EventStore) -> list[str]:
+    return [type_colour(t, store.custom_types, store.bounds.types) for t in types]
+
+
+def events_in_cell(store: EventStore, view: ViewState, lat: float, lon: float, cell_deg: float, limit: int = LIST_LIMIT):
+    """(events of the clicked mark's cell, newest first, at most `limit`; how many in all)."""
+    events = store.records(view, columns=DETAIL_COLUMNS)
+    events = events[~events["geo_precision"].isin(COARSE)]
+    key = cell_key([lat], [lon], cell_deg)[0]
+    inside = events[cell_key(events["latitude"], events["longitude"], cell_deg) == key]
+    return inside.head(limit), len(inside)
+
+
+def events_in_region(store: EventStore, view: ViewState, code: str, limit: int = LIST_LIMIT):
+    events = store.records(view, columns=DETAIL_COLUMNS)
+    inside = events[(events["geo_precision"] == "region") & (events["admin1_code"] == code)]
+    return inside.head(limit), len(inside)
+
+
+def country_level_events(store: EventStore, view: ViewState, limit: int = LIST_LIMIT):
+    events = store.records(view, columns=DETAIL_COLUMNS)
+    inside = events[events["geo_precision"] == "country"]
+    return inside.head(limit), len(inside)

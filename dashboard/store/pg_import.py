@@ -1,0 +1,237 @@
+"""Import event files into the team database: `python -m dashboard import FILE... --into URL`.
+
+The files go through the app's own read, validation and join
+(`ingest.prepare.prepare_events`), so the database holds exactly what the
+embedded store would show, and each file's rows read / loaded / rejected are
+reported as `validate` reports them.  Then, in ONE transaction (a failure
+anywhere leaves the previous data as it was):
+
+1. the schema is brought up to date (migrate.py);
+2. into an empty table the events are COPYed directly, its indexes dropped
+   first and built after (minutes saved at a million rows); otherwise they
+   are COPYed into a staging table and upserted:
+   `INSERT ... ON CONFLICT (event_id) DO UPDATE ... WHERE changed`, so an
+   event whose fields are all equal is left alone and ids stay stable.
+   Events not in the files are kept.  Indexes are kept while upserting, so
+   workers serving the old data are never blocked;
+3. when anything changed, the derived tables (event_counts, region_counts,
+   event_values, the extent) are rebuilt and the data version changes;
+4. the import of each file is recorded in `imports`.
+"""
+from __future__ import annotations
+
+import io
+import secrets
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import psycopg
+
+from .contract import StoreUnavailable
+from .migrate import migrate
+from .pg import connect, reason
+from .sql import EVENT_COLUMNS, SEARCH_FIELDS, SEARCH_SEPARATOR
+
+IMPORT_LOCK = 4_231_978_552  # one import at a time per database
+COPY_BATCH_ROWS = 100_000
+LOADED_COLUMNS = [*EVENT_COLUMNS, "search_text"]
+SQL_TYPES = {"text": "text", "date": "date", "float": "double precision", "int": "bigint"}
+
+# What makes each query fast (postgis.py says which query uses which).
+INDEXES = {
+    "events_newest": "CREATE INDEX IF NOT EXISTS events_newest ON events (event_date DESC, seq)",
+    # A region's or country's newest events straight from the index (filter and order at once).
+    "events_region": "CREATE INDEX IF NOT EXISTS events_region ON events (admin1_code, event_date DESC, seq)",
+    "events_country": "CREATE INDEX IF NOT EXISTS events_country ON events (country_code, event_date DESC, seq)",
+    "events_actor1": "CREATE INDEX IF NOT EXISTS events_actor1 ON events (actor1)",
+    "events_actor2": "CREATE INDEX IF NOT EXISTS events_actor2 ON events (actor2)",
+    "events_search": "CREATE INDEX IF NOT EXISTS events_search ON events USING gin (search_text gin_trgm_ops)",
+    "events_geom": "CREATE INDEX IF NOT EXISTS events_geom ON events USING gist (geom)",
+}
+
+
+class ImportFailed(ValueError):
+    """An import that changed nothing; the message says why in one sentence."""
+
+
+@dataclass
+class ImportSummary:
+    inserted: int
+    updated: int
+    unchanged: int
+    version: str
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.inserted or self.updated)
+
+    def sentence(self) -> str:
+        return (
+            f"{self.inserted:,} new, {self.updated:,} updated, {self.unchanged:,} unchanged events; "
+            f"data version {self.version}" + ("" if self.changed else " (nothing changed)")
+        )
+
+
+def prepare_for_import(paths, fmt="auto", mapping=None, type_values=None, encoding="utf-8"):
+    """The files read, validated and joined as the app does (PreparedEvents: .events, .reports)."""
+    from ..ingest.prepare import prepare_events
+
+    # No on-disk cache: the database is where these events will be read from.
+    return prepare_events(paths, fmt, mapping, type_values, encoding, cache_dir=None, use_cache=False)
+
+
+def import_files(url: str, paths, fmt="auto", mapping=None, type_values=None, encoding="utf-8"):
+    """prepare_for_import, then load_events: (reports, ImportSummary)."""
+    prepared = prepare_for_import(paths, fmt, mapping, type_values, encoding)
+    return prepared.reports, load_events(url, prepared.events, prepared.reports)
+
+
+def load_events(url: str, events: pd.DataFrame, reports=()) -> ImportSummary:
+    """Load joined events (prepare_events' frame) into the database, in one transaction."""
+    table = arrow_events(events)
+    with connect(url, autocommit=True) as conn:
+        try:
+            migrate(conn)
+            with conn.transaction():
+                conn.execute("SELECT pg_advisory_xact_lock(%s)", (IMPORT_LOCK,))
+                conn.execute("SET LOCAL maintenance_work_mem = '256MB'")
+                if conn.execute("SELECT NOT EXISTS (SELECT 1 FROM events)").fetchone()[0]:
+                    summary = _load_into_empty(conn, table)
+                else:
+                    summary = _upsert(conn, table)
+                summary = _finish(conn, summary, reports)
+        except (StoreUnavailable, ImportFailed):
+            raise
+        except psycopg.OperationalError as error:
+            raise ImportFailed(f"The import failed and changed nothing: the database stopped answering ({reason(error)}).") from None
+        except psycopg.Error as error:
+            raise ImportFailed(f"The import failed and changed nothing: {reason(error)}.") from None
+    return summary
+
+
+def arrow_events(events: pd.DataFrame) -> pa.Table:
+    """The events as the table's columns: missing columns empty, text never null, search text lower-cased."""
+    if events["event_id"].duplicated().any():
+        repeated = events.loc[events["event_id"].duplicated(), "event_id"].iloc[0]
+        raise ImportFailed(f"Event id {repeated!r} appears twice in the events to import; each id must be unique.")
+    arrays = {}
+    rows = len(events)
+    for name, kind in EVENT_COLUMNS.items():
+        values = events[name] if name in events else None
+        if kind == "text":
+            if values is None:
+                array = pa.array([""] * rows, type=pa.string())
+            else:  # Arrow-backed text passes without a Python object per value
+                array = pa.array(values if isinstance(values.dtype, pd.StringDtype) else values.astype("str"), from_pandas=True)
+                array = array.cast(pa.string()) if array.type != pa.string() else array
+            array = pc.fill_null(array, "")
+            arrays[name] = pc.replace_substring(array, "\x00", "")  # PostgreSQL text cannot hold NUL
+        elif kind == "date":
+            days = pd.to_datetime(values, errors="coerce") if values is not None else pd.Series(pd.NaT, index=range(rows))
+            arrays[name] = pa.array(days.to_numpy(dtype="datetime64[ms]"), from_pandas=True).cast(pa.date32())
+        elif kind == "float":
+            arrays[name] = pa.array(pd.to_numeric(values, errors="coerce").to_numpy(dtype=float) if values is not None
+                                    else np.full(rows, np.nan), from_pandas=True)
+        else:
+            numbers = pd.to_numeric(values, errors="coerce").astype("Int64") if values is not None else pd.Series(pd.NA, index=range(rows), dtype="Int64")
+            arrays[name] = pa.array(numbers, type=pa.int64(), from_pandas=True)
+    text = pc.binary_join_element_wise(*(arrays[f] for f in SEARCH_FIELDS), SEARCH_SEPARATOR)
+    arrays["search_text"] = pc.utf8_lower(text)
+    return pa.table(arrays)
+
+
+def _copy(conn, target: str, table: pa.Table) -> None:
+    """COPY the table in CSV batches (valid values quoted, so "" is text and an empty field is NULL)."""
+    options = pacsv.WriteOptions(include_header=False, quoting_style="all_valid")
+    with conn.cursor().copy(f"COPY {target} ({', '.join(table.column_names)}) FROM STDIN (FORMAT csv)") as copy:
+        for start in range(0, table.num_rows, COPY_BATCH_ROWS):
+            buffer = io.BytesIO()
+            pacsv.write_csv(table.slice(start, COPY_BATCH_ROWS), buffer, options)
+            copy.write(buffer.getvalue())
+
+
+def _load_into_empty(conn, table: pa.Table) -> ImportSummary:
+    for name in INDEXES:
+        conn.execute(f"DROP INDEX IF EXISTS {name}")
+    # Stored in date order (ties in file order, as the in-memory store keeps
+    # them): "newest first" then reads neighbouring pages, not one page per row.
+    order = pc.sort_indices(table, sort_keys=[("event_date", "ascending")])
+    _copy(conn, "events", table.take(order))
+    _create_indexes(conn)
+    return ImportSummary(inserted=table.num_rows, updated=0, unchanged=0, version="")
+
+
+def _upsert(conn, table: pa.Table) -> ImportSummary:
+    columns = ", ".join(f"{name} {SQL_TYPES[EVENT_COLUMNS.get(name, 'text')]}" for name in LOADED_COLUMNS)
+    conn.execute(f"CREATE TEMP TABLE staging (ord bigint GENERATED ALWAYS AS IDENTITY, {columns}) ON COMMIT DROP")
+    _copy(conn, "staging", table)
+    names = ", ".join(LOADED_COLUMNS)
+    updates = ", ".join(f"{n} = EXCLUDED.{n}" for n in LOADED_COLUMNS if n != "event_id")
+    current = ", ".join(f"events.{n}" for n in LOADED_COLUMNS)
+    incoming = ", ".join(f"EXCLUDED.{n}" for n in LOADED_COLUMNS)
+    inserted, updated = conn.execute(
+        f"WITH up AS (INSERT INTO events ({names}) SELECT {names} FROM staging ORDER BY ord "
+        f"ON CONFLICT (event_id) DO UPDATE SET {updates} WHERE ({current}) IS DISTINCT FROM ({incoming}) "
+        "RETURNING (xmax = 0) AS inserted) "
+        "SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM up"
+    ).fetchone()
+    _create_indexes(conn)  # a database made by an older import may lack one
+    return ImportSummary(inserted=inserted, updated=updated, unchanged=table.num_rows - inserted - updated, version="")
+
+
+def _create_indexes(conn) -> None:
+    for statement in INDEXES.values():
+        conn.execute(statement)
+
+
+def _finish(conn, summary: ImportSummary, reports) -> ImportSummary:
+    """Rebuild what is derived from the events and change the version, when anything changed."""
+    if summary.changed:
+        conn.execute("DELETE FROM event_counts")
+        conn.execute(
+            "INSERT INTO event_counts SELECT event_date, event_type, sub_event_type, geo_precision = 'country', count(*) "
+            "FROM events GROUP BY 1, 2, 3, 4"
+        )
+        conn.execute("DELETE FROM region_counts")
+        conn.execute(
+            "INSERT INTO region_counts SELECT event_date, event_type, sub_event_type, admin1_code, count(*) "
+            "FROM events WHERE admin1_code <> '' GROUP BY 1, 2, 3, 4"
+        )
+        # Countries, regions (named as their first event names them), precisions and the extent in one pass.
+        conn.execute(
+            "CREATE TEMP TABLE places ON COMMIT DROP AS SELECT country_code, admin1_code, geo_precision, min(seq) AS first_seq, "
+            "min(longitude) AS west, min(latitude) AS south, max(longitude) AS east, max(latitude) AS north "
+            "FROM events GROUP BY 1, 2, 3"
+        )
+        conn.execute("DELETE FROM event_values")
+        conn.execute(
+            "INSERT INTO event_values (kind, value, detail) "
+            "SELECT DISTINCT 'type', event_type, '' FROM event_counts "
+            "UNION ALL SELECT DISTINCT 'sub', event_type, sub_event_type FROM event_counts "
+            "UNION ALL SELECT DISTINCT 'country', country_code, '' FROM places "
+            "UNION ALL SELECT 'region', p.admin1_code, e.admin1_name FROM "
+            "(SELECT admin1_code, min(first_seq) AS first_seq FROM places GROUP BY 1) p JOIN events e ON e.seq = p.first_seq "
+            "UNION ALL SELECT DISTINCT 'precision', geo_precision, '' FROM places "
+            "UNION SELECT 'actor', unnest(ARRAY[actor1, actor2]), '' FROM (SELECT actor1, actor2 FROM events GROUP BY 1, 2) pairs"
+        )
+        conn.execute(
+            "UPDATE dataset SET version = (generation + 1)::text || '-' || %s, generation = generation + 1, changed_at = now(), "
+            "west = e.west, south = e.south, east = e.east, north = e.north FROM ("
+            "SELECT min(west) AS west, min(south) AS south, max(east) AS east, max(north) AS north FROM places) e "
+            "WHERE id = 1",
+            (secrets.token_hex(4),),
+        )
+        conn.execute("ANALYZE events")
+        conn.execute("ANALYZE event_counts")
+        conn.execute("ANALYZE region_counts")
+    for report in reports:
+        conn.execute(
+            "INSERT INTO imports (source, format, rows_read, rows_loaded, rows_rejected) VALUES (%s, %s, %s, %s, %s)",
+            (str(report.source), str(report.format), int(report.rows_read), int(report.rows_loaded), int(report.rows_rejected)),
+        )
+    summary.version = conn.execute("SELECT version FROM dataset WHERE id = 1").fetchone()[0]
+    return summary

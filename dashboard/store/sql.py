@@ -1,0 +1,118 @@
+"""From a ViewState to a SQL WHERE clause with its parameters (the PostGIS store's filters).
+
+Same meaning as the in-memory store's `rows()`, filter by filter:
+
+    dates        event_date between the two days (either may be open)
+    types        event_type in the list; () matches nothing
+    sub_types    sub_event_type in the list, except that a ticked type with
+                 none of its sub-types ticked keeps all of them
+    countries    country_code in the list; () means any (likewise regions)
+    actors       actor1 or actor2 in the list
+    text         case-insensitive substring of place, summary and actors,
+                 joined with " \\x1f " as the in-memory store joins them;
+                 the import lower-cases that text with Python's str.lower
+                 into search_text, which a pg_trgm GIN index serves for LIKE
+    territory    the event's position against the attached control layer
+
+Values always travel as parameters, never inside the SQL text.
+"""
+from __future__ import annotations
+
+from ..view import ViewState
+
+SEARCH_SEPARATOR = " \x1f "
+SEARCH_FIELDS = ("place", "summary", "actor1", "actor2")
+
+
+def filters_only(view: ViewState) -> ViewState:
+    """The view without what does not filter (map position, theme...): the key of its answers."""
+    return ViewState(
+        date_from=view.date_from, date_to=view.date_to, types=view.types, sub_types=view.sub_types,
+        countries=tuple(view.countries), regions=tuple(view.regions), actors=tuple(view.actors),
+        text=view.text.strip().lower(), territory_position=view.territory_position,
+    )
+
+
+def without_day_and_type(view: ViewState) -> ViewState:
+    """The filters the per-day summary cannot apply itself (everything but dates, types, sub-types)."""
+    return ViewState(
+        countries=tuple(view.countries), regions=tuple(view.regions), actors=tuple(view.actors),
+        text=view.text.strip().lower(), territory_position=view.territory_position,
+    )
+
+
+def only_day_and_type(view: ViewState) -> bool:
+    """True when the view filters on nothing but dates, types and sub-types."""
+    return without_day_and_type(view) == ViewState()
+
+
+def covered_types(sub_types, pairs) -> list[str]:
+    """Types that have at least one of the ticked sub-types (the others keep all theirs)."""
+    wanted = set(sub_types)
+    return sorted({t for t, s in pairs if s in wanted})
+
+
+def like_pattern(text: str) -> str:
+    """`%text%` for LIKE, with LIKE's own characters taken literally."""
+    needle = text.strip().lower()
+    return "%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def search_text(place, summary, actor1, actor2) -> str:
+    """What the text filter searches, as the import stores it."""
+    return SEARCH_SEPARATOR.join((place, summary, actor1, actor2)).lower()
+
+
+def where(view: ViewState, pairs, layer_key: str | None = None, prefix: str = "") -> tuple[str, list]:
+    """(" AND "-joined conditions or "TRUE", parameters) for the view's filters.
+
+    pairs: every (event_type, sub_event_type) in the data, for the sub-type rule.
+    layer_key: the attached territory layer's key, or None (the filter is then ignored).
+    prefix: a table alias with its dot ("e.") when the query joins tables.
+    """
+    p = prefix
+    conditions: list[str] = []
+    params: list = []
+    if view.date_from:
+        conditions.append(f"{p}event_date >= %s")
+        params.append(view.date_from)
+    if view.date_to:
+        conditions.append(f"{p}event_date <= %s")
+        params.append(view.date_to)
+    if view.types is not None:
+        if not view.types:
+            conditions.append("FALSE")
+        else:
+            conditions.append(f"{p}event_type = ANY(%s)")
+            params.append(list(view.types))
+    if view.sub_types is not None:
+        covered = covered_types(view.sub_types, pairs)
+        if covered:
+            conditions.append(f"({p}sub_event_type = ANY(%s) OR NOT ({p}event_type = ANY(%s)))")
+            params += [list(view.sub_types), covered]
+    for column, values in (("country_code", view.countries), ("admin1_code", view.regions)):
+        if values:
+            conditions.append(f"{p}{column} = ANY(%s)")
+            params.append(list(values))
+    if view.actors:
+        conditions.append(f"({p}actor1 = ANY(%s) OR {p}actor2 = ANY(%s))")
+        params += [list(view.actors), list(view.actors)]
+    if view.territory_position and layer_key:
+        conditions.append(f"{p}seq IN (SELECT seq FROM territory_positions WHERE layer_key = %s AND position = %s)")
+        params += [layer_key, view.territory_position]
+    if view.text.strip():
+        conditions.append(f"{p}search_text LIKE %s")
+        params.append(like_pattern(view.text))
+    return (" AND ".join(conditions) or "TRUE"), params
+
+
+# The events table's data columns, in record order, with their kinds
+# (text: never NULL, "" when missing; date; float; int: may be NULL).
+EVENT_COLUMNS = {
+    "event_id": "text", "event_date": "date", "date_precision": "text", "event_type": "text",
+    "sub_event_type": "text", "actor1": "text", "actor2": "text", "place": "text", "admin1": "text",
+    "country": "text", "latitude": "float", "longitude": "float", "geo_precision": "text",
+    "fatalities": "int", "summary": "text", "source_name": "text", "source_url": "text",
+    "report_date": "date", "source_row": "int", "admin1_code": "text", "admin1_name": "text",
+    "country_code": "text", "join_note": "text", "source_file": "text", "warnings": "text",
+}
