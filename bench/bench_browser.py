@@ -73,6 +73,9 @@ failing the run.
 """
 from __future__ import annotations
 
+if not __package__:  # run as a file: bench/ would shadow the checkout on sys.path
+    raise SystemExit("Run from the repository root as a module: python -m bench.bench_browser")
+
 import argparse
 import json
 import re
@@ -93,6 +96,7 @@ from .common import (
     naive_server,
     synthetic_csv,
 )
+from .replay import parse_day
 
 # Every selector the script uses, first match wins; fix here when the UI changes.
 SELECTORS = {
@@ -461,7 +465,10 @@ def action_slider_window(page, net, reps: int, days: int = 30) -> list[dict]:
     """The slider step on the last `days` days (opened from a link), the state the naive app starts in."""
     import datetime as dt
 
-    last = dt.date.fromisoformat(first_locator(page, "date_to").input_value())
+    box = first_locator(page, "date_to")
+    last = parse_day(box.input_value()) or parse_day(box.get_attribute("placeholder"))
+    if last is None:
+        raise MissingControl(f"cannot read the last day from {SELECTORS['date_to']} (value or placeholder)")
     query = f"?from={last - dt.timedelta(days=days - 1)}&to={last}"
     net.navigating()
     page.goto(page.url.split("?")[0] + query, timeout=LOAD_TIMEOUT_MS)

@@ -32,6 +32,9 @@ time, but caches and memory bandwidth are shared: re-run on a quiet one.
 """
 from __future__ import annotations
 
+if not __package__:  # run as a file: bench/ would shadow the checkout on sys.path
+    raise SystemExit("Run from the repository root as a module: python -m bench.bench_callback")
+
 import argparse
 import gzip
 import json

@@ -24,6 +24,9 @@ build is a cold start, and the browser's 1M server reuses that cache.
 """
 from __future__ import annotations
 
+if not __package__:  # run as a file: bench/ would shadow the checkout on sys.path
+    raise SystemExit("Run from the repository root as a module: python -m bench.bench_dashboard")
+
 import argparse
 import gzip
 import json

@@ -32,6 +32,9 @@ latency, failures, and what is left running 10 s after SIGTERM.  With
 """
 from __future__ import annotations
 
+if not __package__:  # run as a file: bench/ would shadow the checkout on sys.path
+    raise SystemExit("Run from the repository root as a module: python -m bench.bench_export")
+
 import argparse
 import base64
 import datetime as dt

@@ -12,6 +12,9 @@ another checkout of the project (e.g. main before a change), in the same run.
 """
 from __future__ import annotations
 
+if not __package__:  # run as a file: bench/ would shadow the checkout on sys.path
+    raise SystemExit("Run from the repository root as a module: python -m bench.bench_import")
+
 import argparse
 import json
 import subprocess

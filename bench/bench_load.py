@@ -37,6 +37,9 @@ and other people's work take CPU from the workers: re-run on a quiet one.
 """
 from __future__ import annotations
 
+if not __package__:  # run as a file: bench/ would shadow the checkout on sys.path
+    raise SystemExit("Run from the repository root as a module: python -m bench.bench_load")
+
 import argparse
 import http.client
 import json

@@ -18,6 +18,9 @@ is this checkout's (bench/common.py says why):
 """
 from __future__ import annotations
 
+if not __package__:  # run as a file: bench/ would shadow the checkout on sys.path
+    raise SystemExit("Run from the repository root as a module: python -m bench.bench_territory")
+
 import json
 import tempfile
 import time

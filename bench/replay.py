@@ -66,8 +66,8 @@ class Varier:
         bodies = [json.loads(b) for action in session for b in action["bodies"]]
         sliders = [v for b in bodies if isinstance(v := _get(b, "date-slider.value"), list) and len(v) == 2]
         self.last_day = max((max(v) for v in sliders), default=0)
-        firsts = [v for b in bodies if isinstance(v := _get(b, "date-from.value"), str) and v]
-        self.first_day = dt.date.fromisoformat(min(firsts)) if firsts else None
+        firsts = [d for b in bodies if (d := parse_day(_get(b, "date-from.value")))]
+        self.first_day = min(firsts) if firsts else None
         type_lists = [v for b in bodies if isinstance(v := _get(b, "types.value"), list)]
         self.types = max(type_lists, key=len, default=[])
         self.random = random.Random(seed)
@@ -124,6 +124,18 @@ class Varier:
             elif key in values and key != "view.data" and "value" in item:
                 item["value"] = values[key]
         return body
+
+
+def parse_day(text) -> dt.date | None:
+    """A date input's text: ISO 2025-01-20 or "20 Jan 2025" as the page shows it; None if neither."""
+    if not isinstance(text, str) or not text.strip():
+        return None
+    for parse in (dt.date.fromisoformat, lambda t: dt.datetime.strptime(t, "%d %b %Y").date()):
+        try:
+            return parse(text.strip())
+        except ValueError:
+            pass
+    return None
 
 
 def chain(body: dict, outputs: dict) -> dict:
