@@ -186,8 +186,9 @@ PROBE_JS = r"""
     new PerformanceObserver((list) => { for (const e of list.getEntries()) B.longtasks.push({t: e.startTime, d: e.duration}); })
       .observe({type: 'longtask', buffered: false});
   } catch (e) { /* not supported: busy_ms stays null */ B.longtasks = null; }
+  // On window, capturing: the first place an event reaches (the page's own shortcuts stop propagation).
   for (const type of ['keydown', 'pointerdown', 'mousedown']) {
-    document.addEventListener(type, (e) => { if (e.isTrusted) B.inputs.push({t: e.timeStamp, type, key: e.key || ''}); }, true);
+    window.addEventListener(type, (e) => { if (e.isTrusted) B.inputs.push({t: e.timeStamp, type, key: e.key || ''}); }, true);
   }
   B.armAction = (opts) => {
     B.hook();
@@ -203,14 +204,20 @@ PROBE_JS = r"""
     const A = B.arm;
     if (!A) return null;
     B.hook();
-    const input = B.inputs.find((i) => A.inputTypes.includes(i.type));
-    if (!input) return null;
+    let input = B.inputs.find((i) => A.inputTypes.includes(i.type));
+    const flags = [];
+    if (!input) {
+      // The input event was not seen (a handler that stops it before us): time from the arming
+      // instead, just before the action was sent (a few ms early: slower, never faster).
+      if (!B.plots.length && !B.counts.length) return null;
+      input = {t: A.at, type: 'armed', key: ''};
+      flags.push('timed from arming');
+    }
     const t0 = input.t;
     const plots = B.plots.filter((p) => p.t >= t0);
     if (!plots.length) return null;
     const change = B.counts.find((c) => c.t >= t0 && c.text !== A.countBefore);
     const last = plots[plots.length - 1];
-    const flags = [];
     let ready = last.t;
     if (change) { ready = Math.max(ready, change.t); }
     else if (A.expectCount) {
