@@ -1,6 +1,9 @@
 """Benchmark of the dashboard's main filter callback and of page load (a script, not a test).
 
-    python bench/bench_dashboard.py [--rows 1000000] [--reps 15] [--no-browser] [--profile]
+    cd <repo> && python -m bench.bench_dashboard [--rows 1000000] [--reps 15] [--no-browser] [--profile]
+
+Run from the repository root as a module, so that the `dashboard` measured
+is this checkout's (bench/common.py says why).
 
 With 1,000,000 synthetic events (bench_import.synthetic_events) it measures:
 
@@ -21,6 +24,9 @@ build is a cold start, and the browser's 1M server reuses that cache.
 """
 from __future__ import annotations
 
+if not __package__:  # run as a file: bench/ would shadow the checkout on sys.path
+    raise SystemExit("Run from the repository root as a module: python -m bench.bench_dashboard")
+
 import argparse
 import gzip
 import json
@@ -37,13 +43,10 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+from dashboard.view import ViewState, view_to_query
 
-from bench_import import synthetic_events  # noqa: E402
-
-from dashboard.view import ViewState, view_to_query  # noqa: E402
+from .bench_import import synthetic_events
+from .common import ROOT, ensure_checkout, subprocess_env
 
 MEDIAN_TARGET_MS = 100
 RESPONSE_TARGET_BYTES = 1_500_000
@@ -68,7 +71,7 @@ COUNT_PATTERN = r"^[\d,]+ of [\d,]+ events$"
 
 def filter_states(store) -> list[tuple[str, ViewState]]:
     """The views measured, as (label, view); chosen from the data so each means what it says."""
-    from dashboard.figures import POINT_CAP
+    from dashboard.render.style import POINT_CAP
 
     bounds = store.bounds
     month = (date(2024, 6, 1), date(2024, 6, 30))
@@ -76,13 +79,12 @@ def filter_states(store) -> list[tuple[str, ViewState]]:
     if not (bounds.first_day <= month[0] and month[1] <= bounds.last_day):  # other --rows seeds keep 2023-2025
         month = (bounds.first_day, min(bounds.last_day, date.fromordinal(bounds.first_day.toordinal() + 29)))
         week = (month[0], date.fromordinal(month[0].toordinal() + 6))
-    counts = np.bincount(store.type.codes, minlength=len(store.type.categories))
-    top_type = store.type.categories[int(counts.argmax())]
-    region_counts = np.bincount(store.region.codes, minlength=len(store.region.categories))
-    named = [i for i, c in enumerate(store.region.categories) if c]
-    top_region = store.region.categories[max(named, key=lambda i: region_counts[i])]
+    type_counts = store.counts_by_type(ViewState())
+    top_type = max(type_counts, key=type_counts.get)
+    regions = store.counts_by_region(ViewState())
+    top_region = str(regions.sort_values("count", ascending=False)["admin1_code"].iloc[0])
     narrow = ViewState(date_from=month[0], date_to=month[1], regions=(top_region,), types=(top_type,))
-    if store.query(narrow).count >= POINT_CAP:
+    if store.count(narrow) >= POINT_CAP:
         narrow = narrow.replace(date_to=week[1])
     return [
         ("all events (points)", ViewState()),
@@ -102,7 +104,11 @@ def filter_states(store) -> list[tuple[str, ViewState]]:
 
 
 class CallbackClient:
-    """POSTs the renderer's payload for the main filter callback to the app's Flask server."""
+    """POSTs the renderer's payload for the main filter callback to the app's Flask server.
+
+    The main callback is the one whose outputs include the map figure and the table.  It is
+    either fed the view by another callback (input `view.data`) or is the page's one callback
+    (input `url.search`, which opens a view from a link: the first draw, everything whole)."""
 
     def __init__(self, app):
         self.client = app.server.test_client()
@@ -112,17 +118,19 @@ class CallbackClient:
         self.outputs = [dict(zip(("id", "property"), part.rsplit(".", 1))) for part in output[2:-2].split("...")]
         self.inputs = [dict(i) for i in callback["inputs"]]
         self.state = [dict(s) for s in callback["state"]]
-        assert [f"{i['id']}.{i['property']}" for i in self.inputs][0] == "view.data", self.inputs
+        keys = [f"{i['id']}.{i['property']}" for i in self.inputs]
+        self.trigger = "view.data" if "view.data" in keys else "url.search"
+        assert self.trigger in keys, keys
 
     def payload(self, query: str) -> bytes:
-        values = {"view.data": query, "table.selectedRows": None, "map.selectedData": None}
+        values = {self.trigger: query if self.trigger == "view.data" else ("?" + query if query else "")}
         return json.dumps(
             {
                 "output": self.output,
                 "outputs": self.outputs,
                 "inputs": [{**i, "value": values.get(f"{i['id']}.{i['property']}")} for i in self.inputs],
                 "state": [{**s, "value": None} for s in self.state],
-                "changedPropIds": ["view.data"],
+                "changedPropIds": [self.trigger],
             }
         ).encode()
 
@@ -181,7 +189,7 @@ def naive_figure_json(store, view) -> tuple[float, int]:
     import plotly.express as px
 
     start = time.perf_counter()
-    frame = store.records(store.query(view))
+    frame = store.records(view)
     figure = px.scatter_map(
         frame,
         lat="latitude",
@@ -217,7 +225,9 @@ def start_server(args: list[str], env: dict, log_path: Path, timeout: float = 30
     url = f"http://127.0.0.1:{port}/"
     start = time.perf_counter()
     with open(log_path, "wb") as log:
-        process = subprocess.Popen([sys.executable, "-m", "dashboard", "--port", str(port), *args], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "dashboard", "serve", "--port", str(port), *args], cwd=ROOT, env=subprocess_env(**env), stdout=log, stderr=subprocess.STDOUT
+        )
     try:
         while True:
             if process.poll() is not None:
@@ -330,7 +340,13 @@ def profile_render(app, view: ViewState, top: int = 25) -> None:
     pstats.Stats(profiler).sort_stats("cumulative").print_stats(top)
 
 
+def same_rows_key(view: ViewState) -> ViewState:
+    """Views that differ only in how they are drawn match the same rows."""
+    return view.replace(mode="points", present=False, theme="light", center_lat=None, center_lon=None, zoom=None)
+
+
 def main():
+    ensure_checkout()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--reps", type=int, default=15, help="timed callback requests per state (after 2 warm-ups)")
@@ -354,10 +370,11 @@ def main():
         del frame
         print(f"{args.rows:,} synthetic events, {csv_path.stat().st_size / 1e6:.0f} MB CSV, written in {time.perf_counter() - start:.1f} s")
 
-        from dashboard.app import create_app
+        from dashboard.store.open import open_dataset
+        from dashboard.web.app import create_app
 
         start = time.perf_counter()
-        app = create_app(data=[str(csv_path)])
+        app = create_app(open_dataset([str(csv_path)]))
         store = app.dashboard_data.store
         print(f"create_app (cold cache: parse, validate, join, cache, store, layout): {time.perf_counter() - start:.1f} s; {store.total:,} events in the store")
 
@@ -365,13 +382,14 @@ def main():
         states = filter_states(store)
         for label, view in states:
             query = view_to_query(view)
-            rows = store.query(view).rows
-            cb = measure_callback(client, query, len(rows), args.reps)
-            naive = None if args.no_naive else next((r["naive"] for r in results if np.array_equal(r["rows"], rows)), None)
+            matched = store.count(view)
+            key = same_rows_key(view)
+            cb = measure_callback(client, query, matched, args.reps)
+            naive = None if args.no_naive else next((r["naive"] for r in results if r["key"] == key), None)
             same_rows = naive is not None
             if naive is None and not args.no_naive:
                 naive = measure_naive(store, view)
-            results.append({"label": label, "query": query, "matched": len(rows), "rows": rows, "cb": cb, "naive": naive, "same_rows": same_rows})
+            results.append({"label": label, "query": query, "matched": matched, "key": key, "cb": cb, "naive": naive, "same_rows": same_rows})
             print(f"  measured {label!r}: {cb['median_ms']:.0f} ms, {fmt_bytes(cb['bytes'])}" + (f"; naive {naive['seconds']:.1f} s" if naive else ""), flush=True)
 
         if args.profile:
@@ -381,7 +399,7 @@ def main():
             loads.append(measure_page_load("bundled data", [], env, tmp / "server-bundled.log", args.page_runs))
             print(f"  measured page load, bundled: {loads[-1]['times']}", flush=True)
             loads.append(measure_page_load(f"{store.total:,} events", ["--data", str(csv_path)], env, tmp / "server-big.log", args.page_runs))
-            print(f"  measured page load, 1M: {loads[-1]['times']}", flush=True)
+            print(f"  measured page load, {store.total:,} events: {loads[-1]['times']}", flush=True)
 
     # ---------------------------------------------------------------- report
     print()

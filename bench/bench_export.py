@@ -1,6 +1,10 @@
 """Benchmark: map snapshots, one from a cold start and many in one run.
 
-    python bench/bench_export.py [--views 20] [--naive 5] [--preset slide]
+    cd <repo> && python -m bench.bench_export [--views 20] [--naive 5] [--preset slide]
+
+Run from the repository root as a module; its subprocesses get this
+checkout on PYTHONPATH, so the `dashboard` measured is this one's
+(bench/common.py says why).
 
 Measured in the same run on this machine, on the bundled events:
 - cold start: one `python -m dashboard export` process (import, load the
@@ -28,6 +32,9 @@ latency, failures, and what is left running 10 s after SIGTERM.  With
 """
 from __future__ import annotations
 
+if not __package__:  # run as a file: bench/ would shadow the checkout on sys.path
+    raise SystemExit("Run from the repository root as a module: python -m bench.bench_export")
+
 import argparse
 import base64
 import datetime as dt
@@ -44,15 +51,13 @@ import time
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from .common import ROOT, ensure_checkout, subprocess_env
 
 TARGET_PER_IMAGE_S = 1.0
 
 # Image by image, in a fresh process, as export_images does it.
 BATCH = r"""
 import json, sys, time
-sys.path.insert(0, {root!r})
 start = time.perf_counter()
 from dashboard.store.open import open_dataset as load_dashboard_data
 from dashboard.export.checks import image_size
@@ -144,6 +149,7 @@ def timed(command: list[str], env: dict) -> float:
 
 
 def main():
+    ensure_checkout()
     parser = argparse.ArgumentParser()
     parser.add_argument("--views", type=int, default=20)
     parser.add_argument("--naive", type=int, default=5)
@@ -159,7 +165,7 @@ def main():
     queries = sample_queries(args.views)
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        env = {**os.environ, "DASHBOARD_CACHE_DIR": str(tmp / "cache")}
+        env = subprocess_env(DASHBOARD_CACHE_DIR=str(tmp / "cache"))
         export = [sys.executable, "-m", "dashboard", "export", "--preset", args.preset]
         timed(export + ["--out", str(tmp / "warm-up.png")], env)  # builds the events cache once, as a first run does
 
@@ -168,8 +174,8 @@ def main():
         views_file.write_text(json.dumps([{"name": f"view {i + 1}", "query": q} for i, q in enumerate(queries)]))
         one_run = timed(export + ["--views-file", str(views_file), "--out", str(tmp / "run.png")], env)
         naive = [timed(export + ["--view", q, "--out", str(tmp / f"naive-{i}.png")], env) for i, q in enumerate(queries[: args.naive])]
-        code = BATCH.format(root=str(ROOT), preset=args.preset, queries=queries, out=str(tmp), to_image=args.naive + 1)
-        batch = json.loads(subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True, text=True).stdout.splitlines()[-1])
+        code = BATCH.format(preset=args.preset, queries=queries, out=str(tmp), to_image=args.naive + 1)
+        batch = json.loads(subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, check=True, capture_output=True, text=True).stdout.splitlines()[-1])
 
     after_first = batch["images"][1:]
     per_image = statistics.median(after_first)

@@ -1,6 +1,6 @@
 """Benchmark: import 1,000,000 synthetic events (read, check, join, cache) beside a plain pandas read.
 
-    python bench/bench_import.py [--rows 1000000] [--before /path/to/older/checkout]
+    python -m bench.bench_import [--rows 1000000] [--before /path/to/older/checkout]
 
 Issue 14's target: a cold import within 2.5x the CPU time of a plain
 `pandas.read_csv` of the same file.  94% of the points lie in Ukraine and
@@ -11,6 +11,9 @@ and peak resident memory are its own.  `--before` runs the same phases on
 another checkout of the project (e.g. main before a change), in the same run.
 """
 from __future__ import annotations
+
+if not __package__:  # run as a file: bench/ would shadow the checkout on sys.path
+    raise SystemExit("Run from the repository root as a module: python -m bench.bench_import")
 
 import argparse
 import json
@@ -23,7 +26,6 @@ import numpy as np
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 from dashboard.schema import ACLED_TAXONOMY, NATIVE_COLUMNS  # noqa: E402
 

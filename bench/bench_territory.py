@@ -11,12 +11,17 @@ format) are written to a temporary folder, then timed:
   day's file with geopandas and converts it to GeoJSON every time;
 * classify_points on 1,000,000 points spread over the 600 days.
 
-Run: /work/venv/bin/python bench/bench_territory.py
+Run from the repository root as a module, so that the `dashboard` measured
+is this checkout's (bench/common.py says why):
+
+    cd <repo> && python -m bench.bench_territory
 """
 from __future__ import annotations
 
+if not __package__:  # run as a file: bench/ would shadow the checkout on sys.path
+    raise SystemExit("Run from the repository root as a module: python -m bench.bench_territory")
+
 import json
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -25,9 +30,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from dashboard.territory import classify_points, load_snapshot_folder
 
-from dashboard.territory import classify_points, load_snapshot_folder  # noqa: E402
+from .common import ensure_checkout
 
 DAYS = 600
 VERTICES = 2900  # ~75 KB of GeoJSON at 6 decimals
@@ -76,6 +81,7 @@ def naive_display(path: Path) -> str:
 
 
 def main() -> None:
+    ensure_checkout()
     rng = np.random.default_rng(7)
     with tempfile.TemporaryDirectory() as temp:
         folder = Path(temp)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+from pathlib import Path
 from types import SimpleNamespace
 
 import click
@@ -61,6 +62,11 @@ def import_options(format_flag: str = "--format"):
                 click.option("--map", "mapping", multiple=True, metavar="NATIVE=THEIRS,...", help="column mapping for other CSVs"),
                 click.option("--type-value", "type_value", multiple=True, metavar="THEIRS=ACLED_TYPE", help="map a category of theirs onto an ACLED type"),
                 click.option("--encoding", default="utf-8", show_default=True, help="text encoding of CSV files"),
+                click.option("--date-order", "date_order", type=click.Choice(DATE_ORDERS),
+                             help="read numeric dates such as 05/02/2014 day-first (dmy), month-first (mdy) or year-first (ymd) "
+                             "when the values do not prove it"),
+                click.option("--on-duplicate", "on_duplicate", type=click.Choice(ON_DUPLICATE), default="keep", show_default=True,
+                             help="an id repeated with other content: keep (load it as ID~2, with a warning) or reject"),
             ]
         ):
             command = option(command)
@@ -69,13 +75,29 @@ def import_options(format_flag: str = "--format"):
     return decorate
 
 
+SAMPLE_TERRITORY = "data/territory-sample/"
+
+
+def _territory_path(ctx, param, value):
+    """A control layer that is not there: say in one sentence what to use instead."""
+    if value and not Path(value).exists():
+        raise click.BadParameter(
+            f"{value} does not exist; use the bundled sample (--territory {SAMPLE_TERRITORY}) "
+            "or download the whole history with `python -m dashboard fetch-territory`."
+        )
+    return value
+
+
 def data_options(command):
     command = import_options("--input-format")(command)
     command = click.option(
         "--store", metavar="URL", default=None,
         help="a team database (postgresql://user@host/db) instead of event files (default $DASHBOARD_STORE)",
     )(command)
-    command = click.option("--territory", metavar="PATH", help="territorial-control layer: a folder of daily snapshots or one file")(command)
+    command = click.option(
+        "--territory", metavar="PATH", callback=_territory_path,
+        help=f"territorial-control layer: a folder of daily snapshots or one file (a sample: {SAMPLE_TERRITORY})",
+    )(command)
     return click.option("--data", multiple=True, metavar="PATH", help="event file (repeatable; default: the bundled article events)")(command)
 
 
@@ -95,6 +117,8 @@ def _fail(error: Exception) -> None:
 @click.option("--port", type=click.IntRange(1, 65535), default=8050, show_default=True)
 @click.option("--debug", is_flag=True, help="Dash's debug mode (reloader and error overlay)")
 @click.option("--basemap", metavar="URL", help="a tile URL with {z}/{x}/{y} or a MapLibre style URL (default: none, fully offline)")
+@click.option("--title", metavar="TEXT", help="the data's display name (default: \"title\" of <data>.meta.json)")
+@click.option("--source", metavar="TEXT", help="the source line, e.g. 'RFE/RL, 21 Jan 2025' (default: publisher and date of <data>.meta.json)")
 def serve(**options):
     """Run the dashboard (the default command)."""
     from .commands import run_serve
@@ -110,10 +134,6 @@ def serve(**options):
 @import_options()
 @click.option("--rejects", metavar="FILE", help="write every rejected row (row, column, reason, value) as CSV")
 @click.option("--warnings", metavar="FILE", help="write every warning (row, column, reason, value) of the loaded rows as CSV")
-@click.option("--date-order", "date_order", type=click.Choice(DATE_ORDERS),
-              help="read numeric dates such as 05/02/2014 day-first (dmy), month-first (mdy) or year-first (ymd) when the values do not prove it")
-@click.option("--on-duplicate", "on_duplicate", type=click.Choice(ON_DUPLICATE), default="keep", show_default=True,
-              help="an id repeated with other content: keep (load it as ID~2, with a warning) or reject")
 def validate(**options):
     """Check an event file and report every rejected row and every warning.
 

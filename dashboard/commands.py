@@ -128,7 +128,8 @@ def run_import(args) -> int:
     """Read, validate and join the files as the app does, report each, and load them into the team database."""
     from . import config
     from .store.pg import connect, is_database_url, safe_url
-    from .store.pg_import import ImportFailed, load_events, prepare_for_import
+    from .store.pg_import import ImportFailed, prepare_for_import
+    from .store.pg_import import load_events as load_into_database
 
     url = args.into or config.STORE_URL
     if not is_database_url(url):
@@ -144,7 +145,7 @@ def run_import(args) -> int:
         if report.rows_rejected > 10:
             print(f"  ... `python -m dashboard validate {report.source}` lists all {report.rows_rejected:,}")
     try:
-        summary = load_events(url, prepared.events, prepared.reports)
+        summary = load_into_database(url, prepared.events, prepared.reports)
     except ImportFailed as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_ERROR
@@ -155,8 +156,12 @@ def run_import(args) -> int:
 def _open(args, basemap=None):
     from .store.open import open_dataset
 
-    data = open_dataset(args.data, args.territory, args.fmt, args.mapping, args.encoding, args.type_value, basemap=basemap,
-                        store=getattr(args, "store", None))
+    data = open_dataset(
+        args.data, args.territory, args.fmt, args.mapping, args.encoding, args.type_value, basemap=basemap,
+        store=getattr(args, "store", None), date_order=getattr(args, "date_order", None),
+        on_duplicate=getattr(args, "on_duplicate", None) or "keep",
+        title=getattr(args, "title", None), source=getattr(args, "source", None),
+    )
     print_reports(data.reports)
     for notice in data.notices:
         print(f"note: {notice}", file=sys.stderr)

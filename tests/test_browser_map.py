@@ -127,7 +127,9 @@ def offsite(driver, origin: str) -> list[str]:
     return [u for u in requested_urls(driver) if not u.startswith(("data:", "blob:")) and urlparse(u).netloc != origin]
 
 
-def test_names_at_the_first_view_and_zoomed_in_with_nothing_fetched_elsewhere(server, browser, artifacts):
+def test_names_at_the_first_view_and_zoomed_in_with_nothing_fetched_elsewhere(server, browser_factory, artifacts):
+    # The map fills the window's height (ui): tall enough that Lyman, 0.4° north of the centre at zoom 8.5, is in view.
+    browser = browser_factory(1600, 1150)
     origin = urlparse(server.url).netloc
     open_page(browser, server.url)
     wait_for_count(browser, "12 of 12 events")

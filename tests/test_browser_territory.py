@@ -7,7 +7,7 @@ import pytest
 from selenium.webdriver.common.by import By
 
 from conftest import DashboardServer
-from test_browser_dashboard import open_page, wait_for, wait_for_count
+from test_browser_dashboard import open_page, type_date, wait_for, wait_for_count
 
 
 def square(west, south, east, north):
@@ -55,13 +55,12 @@ def test_layer_shows_its_date_and_follows_the_end_date(territory_server, browser
     legend = browser.find_element(By.ID, "map-legend").text
     assert "Occupied as of 15 Jan 2025, per DeepStateMap" in legend
     # Move the end date: the layer and its date follow, and the change is measured.
-    field = browser.find_element(By.ID, "date-to")
-    field.send_keys("01/21/2025")
+    type_date(browser, "date-to", "21 Jan 2025")
     wait_for(browser, lambda d: "as of 20 Jan 2025" in summary(d), message="layer did not follow the end date")
     text = summary(browser)
     assert "gained" in text and "km²" in text
-    gained = [layer for layer in territory_fills(browser) if "gained" in layer["changes"]]
-    assert gained, "gained ground not drawn"
+    # The sentence is text; the map draws its layers a moment later.
+    wait_for(browser, lambda d: [layer for layer in territory_fills(d) if "gained" in layer["changes"]], message="gained ground not drawn")
     browser.save_screenshot(str(artifacts / "territory.png"))
 
 

@@ -1,4 +1,8 @@
-"""The `events` and `validate` commands, run as a user runs them: `python -m dashboard ...`.
+"""The `events` and `validate` commands: their output and exit codes, which other tools build on.
+
+They run in-process through click's test runner (fast: no interpreter start
+per test); `test_the_command_runs_as_users_run_it` runs one as a subprocess,
+`python -m dashboard ...`, as users do.
 
 The expected regions are the article's places; everything else (ids, dates,
 counts) is read from the bundled CSV itself, so the tests follow the data.
@@ -12,9 +16,13 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
+from click.testing import CliRunner
+
+from dashboard import cli, config
 from dashboard.boundaries import load_admin1
 from dashboard.ingest.gazetteer import Gazetteer
 from dashboard.schema import NATIVE_COLUMNS
@@ -38,7 +46,18 @@ def cache_dir(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("cache")
 
 
-def run(cache_dir: Path, *args: str) -> subprocess.CompletedProcess:
+def run(cache_dir: Path, *args: str) -> SimpleNamespace:
+    """The command's exit code, stdout and stderr, run in this process (an exception is a test failure)."""
+    previous = config.CACHE_DIR
+    config.CACHE_DIR = Path(cache_dir)
+    try:
+        result = CliRunner().invoke(cli.main, [str(a) for a in args], prog_name="python -m dashboard", catch_exceptions=False)
+    finally:
+        config.CACHE_DIR = previous
+    return SimpleNamespace(returncode=result.exit_code, stdout=result.stdout, stderr=result.stderr)
+
+
+def run_process(cache_dir: Path, *args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "DASHBOARD_CACHE_DIR": str(cache_dir)}
     return subprocess.run(
         [sys.executable, "-m", "dashboard", *map(str, args)],
@@ -316,7 +335,7 @@ def test_events_with_a_control_layer_say_inside_or_outside_on_each_day(cache_dir
 def test_events_with_an_unreadable_control_layer_is_a_clear_error(cache_dir, tmp_path):
     result = run(cache_dir, "events", "--territory", str(tmp_path / "missing"))
     assert result.returncode == 2
-    assert result.stderr.startswith("error: ") and "Traceback" not in result.stderr
+    assert "does not exist; use the bundled sample" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_validate_prints_totals_per_reason_first_then_the_first_rows_of_each(cache_dir, tmp_path):
@@ -339,3 +358,8 @@ def test_validate_prints_totals_per_reason_first_then_the_first_rows_of_each(cac
     assert len(shown) == 5 and "  ... and 3 more" in lines  # the first five of a reason, then a count
     assert "warnings by reason:" in lines and "        1  source_url: not a link, kept as a note" in lines
     assert lines.index("rejected rows by reason:") < lines.index(shown[0])
+
+
+def test_the_command_runs_as_users_run_it(cache_dir):
+    done = run_process(cache_dir, "validate", str(BUNDLED))
+    assert done.returncode == 0 and "12 rows read, 12 loaded, 0 rejected" in done.stdout

@@ -201,7 +201,7 @@ def test_svg_parses_and_carries_title_legend_and_sources(tmp_path, export_cache)
     assert root.tag == "{http://www.w3.org/2000/svg}svg"
     assert (root.get("width"), root.get("height")) == ("1280", "720")
     text = svg_text(out)
-    for expected in (title, "Event type", "Battles (2)", "Location precision", ATTRIBUTION, "Events: article_events.csv", " UTC", " km at "):
+    for expected in (title, "Event type", "Battles (2)", "Location precision", ATTRIBUTION, "Events: RFE/RL, 21 Jan 2025", " UTC", " km at "):
         assert expected in text
 
 
@@ -347,7 +347,7 @@ def test_figure_carries_title_filters_legend_sources_and_time(data):
     summary = next(text for text in texts if text.startswith("3 of 12 events"))
     assert "Battles, Strategic developments" in summary and "Donetsk (UA-14)" in summary and "11 Jan 2025" in summary
     footer = next(text for text in texts if ATTRIBUTION in text)
-    assert "Events: article_events.csv" in footer and "Exported 2025-02-01 12:30 UTC" in footer
+    assert "Events: RFE/RL, 21 Jan 2025" in footer and "Exported 2025-02-01 12:30 UTC" in footer
     assert {"Event type", "Location precision", "Battles (2)", "Strategic developments (1)"} <= set(texts)
     swatches = {shape.fillcolor for shape in figure.layout.shapes}
     assert {TYPE_COLOURS["Battles"], TYPE_COLOURS["Strategic developments"]} <= swatches

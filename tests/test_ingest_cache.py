@@ -92,6 +92,7 @@ def damage(files, what):
         path.mkdir()
 
 
+@pytest.mark.slow  # dozens of imports, or the CLI in a subprocess
 def test_every_kind_of_damage_is_detected_and_rebuilt(tmp_path, events_file):
     folder = tmp_path / "cache"
     first = prepare_events([events_file], cache_dir=folder)
@@ -165,6 +166,7 @@ def test_a_crash_mid_write_leaves_the_old_entry_or_none(tmp_path, events_file, m
     same(rebuilt, first)
 
 
+@pytest.mark.slow  # dozens of imports, or the CLI in a subprocess
 def test_the_cli_serves_uncached_and_prints_the_notice(tmp_path, events_file):
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("x")
@@ -178,6 +180,7 @@ def test_the_cli_serves_uncached_and_prints_the_notice(tmp_path, events_file):
     assert [line.split(",")[0] for line in done.stdout.splitlines()[1:]] == ["A1", "A2"]
 
 
+@pytest.mark.slow  # dozens of imports, or the CLI in a subprocess
 def test_a_home_folder_that_cannot_hold_a_cache_serves_uncached(tmp_path, events_file):
     not_a_home = tmp_path / "home-is-a-file"
     not_a_home.write_text("x")

@@ -63,7 +63,7 @@ def test_import_command_reports_each_file_like_validate(database, tmp_path, caps
     assert code == 1  # done, but a row was rejected (as validate says it)
     assert f"{BUNDLED} (native): 12 rows read, 12 loaded, 0 rejected" in out
     assert "two_rows.csv (native): 2 rows read, 1 loaded, 1 rejected" in out
-    assert "row 2, event_date" in out
+    assert "row 3, event_date" in out  # the file's line 3 (the header is line 1)
     assert "13 new, 0 updated, 0 unchanged events" in out
     assert rows_of(database, "SELECT count(*) FROM events")[0][0] == 13
     assert rows_of(database, "SELECT source, rows_read, rows_rejected FROM imports ORDER BY id") == [

@@ -88,7 +88,9 @@ def test_render_outputs_count_summary_and_table(data):
     view, _ = view_from_query("type=Battles")
     out = render_outputs(data, view)
     assert out["count"] == "2 of 12 events"
-    assert out["summary"].startswith("2 of 12 events")
+    assert out["summary"] == "11 Jan 2025 – 21 Jan 2025 · Battles"  # the count is beside it, said once
+    assert out["title"] == "Battles, 11–21 Jan 2025"
+    assert out["source_line"] == "Source: RFE/RL, 21 Jan 2025 · Boundaries: Natural Earth"
     assert {row["event_id"] for row in out["table"]} == {"RFERL-20250121-01", "RFERL-20250121-02"}
     labels = [o["value"] for o in out["type_options"]]
     assert labels == list(data.store.bounds.types)
@@ -100,14 +102,93 @@ def test_render_outputs_is_json_serialisable_and_small(data):
     assert len(payload) < 200_000  # boundaries travel as URLs, not inside the figure
 
 
+def _texts(component) -> list:
+    """Every string in a component tree, and every link's href."""
+    found = []
+    if isinstance(component, str):
+        return [component]
+    if isinstance(component, (list, tuple)):
+        return [t for c in component for t in _texts(c)]
+    if getattr(component, "href", None):
+        found.append(("href", component.href))
+    return found + _texts(getattr(component, "children", None) or [])
+
+
 def test_detail_panel_shows_data_as_text_and_links_only_http():
-    panel = detail_panel({"summary": "<img src=x onerror=alert(1)>", "source_url": "javascript:alert(1)"})
-    record = panel[1]
-    texts = [child.children for child in record.children]
+    panel = detail_panel({"summary": "<img src=x onerror=alert(1)>", "source_name": "Agency", "source_url": "javascript:alert(1)"})
+    texts = _texts(panel)
     assert "<img src=x onerror=alert(1)>" in texts  # a plain string: React renders it as text
-    assert "javascript:alert(1)" in texts  # shown, but not as a link
-    panel = detail_panel({"source_url": "https://example.org/a"})
-    assert panel[1].children[1].children.href == "https://example.org/a"
+    assert " (javascript:alert(1))" in texts  # shown, but not as a link
+    assert not any(isinstance(t, tuple) for t in texts)
+    panel = detail_panel({"source_name": "Agency", "source_url": "https://example.org/a"})
+    assert ("href", "https://example.org/a") in _texts(panel)
+
+
+def test_record_panel_reads_as_a_record_not_a_field_dump(data):
+    record = data.store.record("RFERL-20250121-03")
+    record.update(report_date=float("nan"), warnings="coordinates rounded; place matched by name")
+    texts = [t for t in _texts(detail_panel(record, data)) if isinstance(t, str)]
+    joined = " ".join(texts)
+    assert texts[0] == "Explosions/Remote violence · Air/drone strike"
+    assert "Kazan, Republic of Tatarstan, Russia" in texts and "20 Jan 2025" in texts
+    assert "Data notes" in texts and "coordinates rounded" in texts and "place matched by name" in texts
+    assert "Also at this place (2)" in texts  # the airport closures at the same coordinates
+    assert "NaT" not in joined and "nan" not in joined.split() and "source_row" not in joined and "join_note" not in joined
+    assert f"article_events.csv, row {record['source_row']}" in texts and "Details" in texts  # the row validate names
+    assert ("href", data.url) in _texts(detail_panel(record, data))  # the article, linked near the top
+
+
+def test_dates_read_and_shown_in_one_format():
+    from dashboard.web.dates import parse_day, show_day
+
+    assert show_day(dt.date(2025, 1, 1)) == "1 Jan 2025"
+    for text in ("11 Jan 2025", "2025-01-11", "Jan 11, 2025", "11 January 2025", " 11 jan 2025 "):
+        assert parse_day(text) == dt.date(2025, 1, 11), text
+    for text in ("11/01/2025", "32 Jan 2025", "2025-13-01", "Jan 2025", "11 Foo 2025", ""):
+        with pytest.raises(ValueError):
+            parse_day(text)
+
+
+@pytest.mark.parametrize("first,last", [
+    ("2025-01-11", "2025-01-21"), ("2025-01-20", "2025-01-21"), ("2025-01-01", "2025-03-31"),
+    ("2024-02-01", "2025-01-21"), ("2022-02-24", "2025-01-21"), ("1990-01-01", "2025-01-21"), ("2024-12-20", "2025-01-10"),
+])
+def test_slider_marks_fit_whatever_the_range(first, last):
+    from dashboard.web.dates import SLIDER_PX, day_marks, marks_fit
+
+    first, last = dt.date.fromisoformat(first), dt.date.fromisoformat(last)
+    marks = day_marks(first, last)
+    span = (last - first).days
+    assert len(marks) >= 2 and marks_fit(marks, span, SLIDER_PX)
+    assert all(0 <= offset <= span for offset in marks)
+
+
+def test_title_says_the_slide_or_the_filters(data):
+    from dashboard.web.words import page_title
+
+    view, _ = view_from_query("type=Explosions%2FRemote+violence&region=RU-TA&from=2025-01-16")
+    assert page_title(view, data.store) == "Explosions/Remote violence in Republic of Tatarstan, 16–21 Jan 2025"
+    query = "type=Explosions%2FRemote+violence&region=RU-TA&from=2025-01-16"
+    panned = view.replace(center_lat=55.0, center_lon=49.0, zoom=7.0, present=True)
+    assert page_title(panned, data.store, "Strikes in Tatarstan", query) == "Strikes in Tatarstan"
+    assert page_title(view.replace(text="drone"), data.store, "Strikes in Tatarstan", query).startswith("Explosions/Remote violence mentioning")
+
+
+def test_reset_wins_over_the_text_it_fired_with(data):
+    # The page sends the committed search and the Reset click in one request: Reset is what was meant.
+    controls = controls_for(data, text="drone")
+    view, _, _, _ = next_view(data.store.bounds, "reset", "", controls, {}, "q=drone", False, {})
+    assert view.text == "" and view.types is None
+
+
+def test_a_row_chosen_in_the_table_flies_the_map_to_its_event(data):
+    from dashboard.web.controller import fly_to
+
+    event = {"lat": 55.78874, "lon": 49.12214, "precision": "town"}
+    view, _, _, _ = next_view(data.store.bounds, "fly-to", "", controls_for(data), {"fly_to": event}, "type=Battles", False, {})
+    assert (view.center_lat, view.center_lon, view.zoom, view.types) == (55.7887, 49.1221, 9.0, ("Battles",))
+    assert fly_to(ViewState(zoom=12.0), event).zoom == 12.0  # never zooms out
+    assert fly_to(ViewState(), {"lat": "x", "lon": 1}) == ViewState() and fly_to(ViewState(), None) == ViewState()
 
 
 # ------------------------------------------------------------ saved views
@@ -382,3 +463,36 @@ def test_callback_responses_are_compressed(client):
     app, http = client
     page = http.get("/", headers={"Accept-Encoding": "gzip"})
     assert page.headers.get("Content-Encoding") == "gzip"
+
+
+def test_type_search_shows_from_eleven_types(data):
+    import dataclasses
+
+    from dashboard.web.layout import _types
+
+    def search_hidden(n):
+        bounds = dataclasses.replace(data.store.bounds, types=tuple(f"Type {i}" for i in range(n)))
+        return next(c for c in _types(bounds).children if getattr(c, "className", "") == "types-search").hidden
+
+    assert search_hidden(3) and search_hidden(10) and not search_hidden(11) and not search_hidden(34)
+
+
+def test_the_record_panel_neutralises_bidi_controls_and_breaks_endless_words():
+    rlo = "\u202e"
+    panel = detail_panel({"event_type": "Battles", "place": f"Лиман{rlo}gnp.exe", "summary": "x" * 5_000, "source_name": "A" * 3_000})
+    texts = []
+
+    def walk(node):
+        if isinstance(node, str):
+            texts.append(node)
+        for child in getattr(node, "children", None) or [] if not isinstance(node, str) else []:
+            walk(child)
+        if isinstance(getattr(node, "children", None), str):
+            texts.append(node.children)
+
+    for part in panel:
+        walk(part)
+    joined = " ".join(texts)
+    assert rlo not in joined and "Лиман" in joined
+    longest_run = max(len(run) for run in joined.replace("\u200b", " ").split())
+    assert longest_run <= 60  # a 5,000-character word wraps instead of widening the panel

@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import html
 
+from ..schema import display_text
+
 POINT_CAP = 3_000  # raw points per response: ~0.55 MB of figure JSON with hover text
 DENSITY_MAX_CELLS = 20_000
 HOVER_SUMMARY_CHARS = 100  # the detail panel has the whole text
+HOVER_TEXT_CHARS = 120  # any other hover field: a 5,000-character actor must not swamp the map
 
 # Marker size and opacity by geo precision: the vaguer the place, the larger
 # and fainter the circle, so a country-level event reads as an area, not a pin.
@@ -59,11 +62,9 @@ MARK_RING = {"light": "#2b2b2b", "dark": "#f2f2f2"}
 FONT = "DejaVu Sans, Verdana, Arial, sans-serif"  # local fonts only; no font server
 
 def hover_text(value: str, limit: int | None = None) -> str:
-    # Plotly renders a few HTML tags in hover labels; escaping shows data as text.
-    text = str(value)
-    if limit and len(text) > limit:
-        text = text[: limit - 1] + "…"
-    return html.escape(text, quote=False)
+    """Data text fit for a hover label: capped, broken up, bidi controls removed (schema.display_text),
+    and escaped, since Plotly renders a few HTML tags in hover labels."""
+    return html.escape(display_text(value, limit or HOVER_TEXT_CHARS), quote=False)
 
 
 

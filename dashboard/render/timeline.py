@@ -29,7 +29,9 @@ def timeline_figure(view: ViewState, store: EventStore, scale: float = 1.0) -> g
                 x=rows["day"].dt.strftime("%Y-%m-%d"),  # short date strings keep the response small
                 y=rows["count"],
                 name=hover_text(event_type),
-                marker={"color": type_colour(event_type, store.custom_types, store.bounds.types), "line": {"width": 0}},
+                # An outline in the bar's own colour: a single day stays a visible bar (3 px) over years of data.
+                marker={"color": type_colour(event_type, store.custom_types, store.bounds.types),
+                        "line": {"width": 2, "color": type_colour(event_type, store.custom_types, store.bounds.types)}},
                 hovertemplate="%{x|%d %b %Y}: %{y} " + hover_text(event_type) + "<extra></extra>",
             )
         )
@@ -63,10 +65,15 @@ def timeline_figure(view: ViewState, store: EventStore, scale: float = 1.0) -> g
             ],
             "gridcolor": colours["grid"],
             "fixedrange": True,
+            "tickformat": "%-d %b %Y",  # 11 Jan 2025: the page's one date format
         },
-        yaxis={"title": {"text": "events/day"}, "gridcolor": colours["grid"], "fixedrange": True, "rangemode": "tozero"},
+        yaxis={"title": {"text": "events/day"}, "gridcolor": colours["grid"], "fixedrange": True, "rangemode": "tozero",
+               **whole_number_ticks(int(counts.groupby("day")["count"].sum().max()) if len(counts) else 1)},
         uirevision="timeline",
     )
     return figure
 
 
+def whole_number_ticks(largest: int) -> dict:
+    """Axis ticks at whole events only: no 0.5 events; a tick per event when there are few."""
+    return {"tickformat": ",d", "dtick": 1} if largest <= 4 else {"tickformat": ",d"}

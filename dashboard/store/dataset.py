@@ -13,6 +13,10 @@ from .contract import EventStore
 class Dataset:
     store: EventStore
     label: str = ""  # the data's name for titles and source lines (file names, or a publisher)
+    title: str = ""  # a display name of the data (<data>.meta.json "title", or --title)
+    publisher: str = ""  # who published it ("RFE/RL"), from <data>.meta.json
+    published: str = ""  # when, ISO date text ("2025-01-21")
+    url: str = ""  # where the data or its article is, http(s) only
     reports: list = field(default_factory=list)  # ingest.prepare.FileReport per input file
     territory: object | None = None  # territory.TerritoryLayer, when a control layer is loaded
     views: object | None = None  # saved views: list(), save(name, query), delete(name), import_text(text) (saved_views.py)

@@ -114,5 +114,5 @@ EVENT_COLUMNS = {
     "country": "text", "latitude": "float", "longitude": "float", "geo_precision": "text",
     "fatalities": "int", "summary": "text", "source_name": "text", "source_url": "text",
     "report_date": "date", "source_row": "int", "admin1_code": "text", "admin1_name": "text",
-    "country_code": "text", "join_note": "text", "source_file": "text",
+    "country_code": "text", "join_note": "text", "source_file": "text", "warnings": "text",
 }

@@ -72,6 +72,7 @@ def create_app(data: Dataset) -> dash.Dash:
         compress=True,  # gzip (flask-compress): callback JSON and GeoJSON shrink 5-15x
         on_error=store_trouble,
     )
+    app.index_string = app.index_string.replace("<html>", '<html lang="en">', 1)  # the page's language, for screen readers
     app.layout = build_layout(data)
     app.dashboard_data = data
 

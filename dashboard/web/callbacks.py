@@ -28,6 +28,10 @@ from .outputs import SHOWN, redraw_kind, shown_outputs
 from .panels import detail_panel, load_notices
 
 SPEEDS_MS = (500, 1000, 2000)
+DETAIL_OPEN, DETAIL_CLOSED = "detail operator open", "detail operator"  # the record panel opens over the map only when used
+# Buttons win over the controls they fire with: Reset right after typing commits the text and
+# clicks Reset in one request, and Reset is what was meant.
+BUTTONS = ("reset", "play", "step-back", "step-forward", "exit-present", "prev-view", "next-view")
 MAX_SELECTED = 5_000  # ids in one table or map selection
 
 
@@ -35,6 +39,21 @@ def current_view(data: Dataset, query):
     """The view in the page's view store (a query string), valid for the data."""
     view, _ = view_from_query(query if isinstance(query, str) else "")
     return fit_view_to_data(view, data.store.bounds)[0]
+
+
+def first_trigger():
+    """The id that changed; a button when one did, whatever else changed with it."""
+    changed = [t["prop_id"].split(".")[0] for t in ctx.triggered or []]
+    # A table row fires the selection and the fly-to together: the fly-to carries the selection with it.
+    return next((b for b in BUTTONS + ("fly-to",) if b in changed), ctx.triggered_id)
+
+
+def _saved_slide(value, options):
+    """(name, query) of the saved view chosen in the list, for the title."""
+    if not isinstance(value, str) or not isinstance(options, list):
+        return None
+    query = next((o.get("query") for o in options if isinstance(o, dict) and value in (o.get("value"), o.get("name"))), None)
+    return (value, query) if isinstance(query, str) else None
 
 
 def register_view_callbacks(app: dash.Dash, data: Dataset) -> None:
@@ -58,9 +77,8 @@ def register_view_callbacks(app: dash.Dash, data: Dataset) -> None:
             "timeline_selection": Input("timeline", "selectedData"),
             "map_click": Input("map", "clickData"),
             "relayout": Input("map", "relayoutData"),
-            "buttons": [
-                Input(i, "n_clicks") for i in ("reset", "play", "step-back", "step-forward", "exit-present", "prev-view", "next-view")
-            ],
+            "buttons": [Input(i, "n_clicks") for i in BUTTONS],
+            "fly_to": Input("fly-to", "data"),
             "tick": Input("player", "n_intervals"),
             "saved_value": Input("saved-list", "value"),
             "selection": Input("selection", "data"),
@@ -72,7 +90,7 @@ def register_view_callbacks(app: dash.Dash, data: Dataset) -> None:
             "saved_options": State("saved-list", "options"),
         },
     )
-    def update_page(search, controls, timeline_selection, map_click, relayout, buttons, tick, saved_value, selection, retry,
+    def update_page(search, controls, timeline_selection, map_click, relayout, buttons, fly_to, tick, saved_value, selection, retry,
                     current_query, player_disabled, play_mode, window_days, saved_options):
         """One round trip per action: the new view, its URL and what it shows, in one response.
 
@@ -80,7 +98,7 @@ def register_view_callbacks(app: dash.Dash, data: Dataset) -> None:
         nothing to draw, a filter change sends only the figures' data
         (Dash Patch), and only a change of mode, theme or presentation
         redraws the figures whole (see outputs.redraw_kind)."""
-        trigger = ctx.triggered_id
+        trigger = first_trigger()
         search = search if isinstance(search, str) else ""
         current_query = current_query if isinstance(current_query, str) else None
         if trigger == "map" and ctx.triggered and "relayoutData" in ctx.triggered[0]["prop_id"]:
@@ -105,15 +123,16 @@ def register_view_callbacks(app: dash.Dash, data: Dataset) -> None:
             view, view_notices, playing, saved = next_view(
                 store.bounds, trigger, search, controls,
                 {"timeline_selection": timeline_selection, "map_click": map_click, "relayout": relayout,
-                 "play_mode": play_mode, "window_days": window_days},
+                 "play_mode": play_mode, "window_days": window_days, "fly_to": fly_to},
                 current_query, not player_disabled, saved,
             )
         query = view_to_query(view)
         before = None if trigger is None or current_query is None else current_view(data, current_query)
         selection = selection if isinstance(selection, dict) else {}
-        kind = "patch" if trigger == "selection" else redraw_kind(before, view, data)
+        kind = "patch" if trigger in ("selection", "fly-to") else redraw_kind(before, view, data)
         if trigger == "store-retry":
             kind = "full"  # the store was not answering: the failed draw may have been the first
+        slide = _saved_slide(saved.get("value") if slides else saved_value, (saved.get("views") or []) + saved["options"])
         return {
             "controls": controls_from_view(view, store.bounds),
             "search": ("?" + query) if query else "",
@@ -122,7 +141,8 @@ def register_view_callbacks(app: dash.Dash, data: Dataset) -> None:
             "player_disabled": not playing,
             "play_label": "❚❚ Pause" if playing else "▶ Play",
             "saved_value": saved.get("value") if slides else no_update,
-            "shown": shown_outputs(data, view, kind, _ids(selection.get("rows")), _ids(selection.get("map")) or None),
+            "shown": shown_outputs(data, view, kind, _ids(selection.get("rows")), _ids(selection.get("map")) or None, slide,
+                                   move_map=trigger == "fly-to"),
             "retry_off": True,  # answered: stop asking again
         }
 
@@ -153,21 +173,44 @@ def register_view_callbacks(app: dash.Dash, data: Dataset) -> None:
                                      for i in (c[6].split(",") if len(c) > 6 and isinstance(c[6], str) and c[6] else [c[0]])]) or None
         return selection
 
-    @app.callback(Output("detail", "children"), Input("map", "clickData"), Input("table", "selectedRows"), State("mode", "value"), State("view", "data"))
-    def show_detail(map_click, selected_rows, mode, query):
+    @app.callback(
+        Output("detail-body", "children"),
+        Output("detail", "className"),
+        Output("fly-to", "data"),
+        Input("map", "clickData"),
+        Input("table", "selectedRows"),
+        Input("detail-close", "n_clicks"),
+        State("mode", "value"),
+        State("view", "data"),
+        prevent_initial_call=True,
+    )
+    def show_detail(map_click, selected_rows, _close, mode, query):
+        if ctx.triggered_id == "detail-close":
+            return no_update, DETAIL_CLOSED, no_update
         if ctx.triggered_id == "map":  # an event's record, or the list behind a cluster, stack or region (map_clicks.py)
             shown = detail_for_click(data, current_view(data, query), map_click) if mode == "points" else None
-            return shown if shown is not None else no_update
+            return (shown, DETAIL_OPEN, no_update) if shown is not None else (no_update, no_update, no_update)
         event_id = None
         if ctx.triggered_id == "table" and isinstance(selected_rows, list) and selected_rows and isinstance(selected_rows[-1], dict):
             event_id = selected_rows[-1].get("event_id")
         if not isinstance(event_id, str):
-            return no_update
-        return detail_panel(store.record(event_id))
+            return no_update, no_update, no_update
+        record = store.record(event_id)
+        if record is None:
+            return detail_panel(None), DETAIL_OPEN, no_update
+        # A row chosen in the table brings the map to its event; a click on the map is already there.
+        fly = {"lat": record.get("latitude"), "lon": record.get("longitude"), "precision": record.get("geo_precision"), "id": event_id}
+        return detail_panel(record, data), DETAIL_OPEN, fly
 
-    @app.callback(Output("detail", "children", allow_duplicate=True), Input("legend-country-level", "n_clicks"), State("view", "data"), prevent_initial_call=True)
+    @app.callback(
+        Output("detail-body", "children", allow_duplicate=True),
+        Output("detail", "className", allow_duplicate=True),
+        Input("legend-country-level", "n_clicks"),
+        State("view", "data"),
+        prevent_initial_call=True,
+    )
     def list_country_level(clicks, query):
-        return country_level_detail(data, current_view(data, query)) if clicks else no_update
+        return (country_level_detail(data, current_view(data, query)), DETAIL_OPEN) if clicks else (no_update, no_update)
 
     @app.callback(Output("download", "data"), Input("download-button", "n_clicks"), State("view", "data"), prevent_initial_call=True)
     def download_csv(_, query):
@@ -240,11 +283,21 @@ def _ids(values) -> tuple[str, ...]:
 
 
 def register_page_helpers(app: dash.Dash) -> None:
-    """Browser-only bookkeeping: copy link, fullscreen, the keyboard help."""
+    """Browser-only bookkeeping: copy link, fullscreen, the keyboard help, the date readout (assets/page.js)."""
     app.clientside_callback(
-        "function(n) { return window.location.href; }",
-        Output("copy-link", "content"),
+        "function(n) { return window.dashboardPage.copyLink(); }",
+        Output("copy-status", "children"),
         Input("copy-link", "n_clicks"),
+        prevent_initial_call=True,
+    )
+    app.clientside_callback(
+        """function(drag, value) {
+            const t = ((window.dash_clientside.callback_context.triggered || [])[0] || {}).prop_id || '';
+            return window.dashboardPage.readout(t.indexOf('drag_value') >= 0 ? drag : value);
+        }""",
+        Output("date-readout", "children"),
+        Input("date-slider", "drag_value"),
+        Input("date-slider", "value"),
         prevent_initial_call=True,
     )
     app.clientside_callback(

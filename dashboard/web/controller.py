@@ -57,6 +57,8 @@ def next_view(bounds: DataBounds, trigger, search, controls: dict, events: dict,
         view, notices, saved = _saved_view(trigger, current, saved)
     elif trigger == "exit-present":
         view = current.replace(present=False)
+    elif trigger == "fly-to":
+        view = fly_to(current, events.get("fly_to"))
     else:
         values = dict(controls)
         base = current
@@ -73,6 +75,25 @@ def next_view(bounds: DataBounds, trigger, search, controls: dict, events: dict,
         view, notices = view_from_controls(values, bounds, trigger, base)
     view, fit_notices = fit_view_to_data(view, bounds)
     return at_data_ends_as_default(view, bounds), notices + fit_notices, playing, saved
+
+
+# How close the map comes to an event chosen in the table, by how precisely it is placed.
+FLY_ZOOM = {"town": 9.0, "near": 8.0, "region": 6.0, "country": 4.0}
+
+
+def fly_to(view: ViewState, target) -> ViewState:
+    """The view centred on an event chosen in the table, zoomed in to its precision (never out)."""
+    if not isinstance(target, dict):
+        return view
+    lat, lon = target.get("lat"), target.get("lon")
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in (lat, lon)):
+        return view
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        return view
+    zoom = FLY_ZOOM.get(target.get("precision"), 8.0) if isinstance(target.get("precision"), str) else 8.0
+    if view.zoom is not None and view.zoom > zoom and view.zoom <= 22:
+        zoom = view.zoom
+    return view.replace(center_lat=round(lat, 4), center_lon=round(lon, 4), zoom=zoom)
 
 
 def _saved_view(trigger, current: ViewState, saved: dict):

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from ..view import DEFAULT_VIEW, MAP_MODES, THEMES, DataBounds, ViewState
+from .dates import parse_day, show_day
 
 MAX_TEXT = 200
 MAX_LIST = 500  # values in one multi-select: more is not a person choosing
@@ -47,14 +48,15 @@ def _strings(value, label: str) -> list[str]:
 
 
 def _day(value, label: str) -> dt.date | None:
-    if value in (None, ""):
+    """A date input's text: "20 Jan 2025" as the page shows it, or ISO 2025-01-20 as people paste it."""
+    if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if not isinstance(value, str):
-        raise Invalid(f"{label}: expected a date like 2025-01-20")
+        raise Invalid(f"{label}: expected a date like 20 Jan 2025")
     try:
-        return dt.date.fromisoformat(value[:10])
+        return parse_day(value[:40])
     except ValueError:
-        raise Invalid(f"{label}: {value[:40]!r} is not a date like 2025-01-20") from None
+        raise Invalid(f"{label}: {value[:40]!r} is not a date like 20 Jan 2025 or 2025-01-20") from None
 
 
 def _choice(value, allowed, label: str):
@@ -110,13 +112,13 @@ def _last(view: ViewState, bounds: DataBounds) -> dt.date:
 CONTROLS: list[Control] = [
     Control(
         "date-from",
-        lambda v, b: _first(v, b).isoformat(),
+        lambda v, b: show_day(_first(v, b)),
         lambda x, b: {"date_from": _day(x, "start date")},
         "start date",
     ),
     Control(
         "date-to",
-        lambda v, b: _last(v, b).isoformat(),
+        lambda v, b: show_day(_last(v, b)),
         lambda x, b: {"date_to": _day(x, "end date")},
         "end date",
     ),

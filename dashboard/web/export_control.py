@@ -35,23 +35,31 @@ def export_controls():
     return html.Details(
         [
             html.Summary("Export image"),
+            html.Label("Title", htmlFor="export-title", className="small"),
             dcc.Input(id="export-title", type="text", placeholder="Title (default: the filters in words)", maxLength=200, className="wide"),
-            dcc.RadioItems(id="export-format", options=["png", "svg", "pdf"], value="png", inline=True),
-            dcc.RadioItems(
-                id="export-size",
-                options=[
-                    {"label": "slide 1920×1080", "value": "slide"},
-                    {"label": "1280×720", "value": "hd"},
-                    {"label": "A4 landscape, 300 dpi", "value": "a4"},
-                    {"label": "square 1080", "value": "square"},
-                    {"label": "custom", "value": "custom"},
-                ],
-                value="slide",
+            # data-label names the group for assistive technology (assets/a11y.js), as layout.py's groups.
+            html.Div(dcc.RadioItems(id="export-format", options=["png", "svg", "pdf"], value="png", inline=True),
+                     **{"data-label": "Format"}, className="group"),
+            html.Div(
+                dcc.RadioItems(
+                    id="export-size",
+                    options=[
+                        {"label": "slide 1920×1080", "value": "slide"},
+                        {"label": "1280×720", "value": "hd"},
+                        {"label": "A4 landscape, 300 dpi", "value": "a4"},
+                        {"label": "square 1080", "value": "square"},
+                        {"label": "custom", "value": "custom"},
+                    ],
+                    value="slide",
+                ),
+                **{"data-label": "Size"}, className="group",
             ),
             html.Div(
                 [
+                    html.Label("Width in pixels", htmlFor="export-width", className="visually-hidden"),
                     dcc.Input(id="export-width", type="number", min=100, max=8000, step=1, value=1600, className="small-number wide-number"),
                     html.Span("×"),
+                    html.Label("Height in pixels", htmlFor="export-height", className="visually-hidden"),
                     dcc.Input(id="export-height", type="number", min=100, max=8000, step=1, value=900, className="small-number wide-number"),
                     html.Span("px (custom)", className="small"),
                 ],

@@ -39,7 +39,7 @@ def detail_for_click(data: Dataset, view: ViewState, click):
         return None
     store = data.store
     if mark["kind"] == "event":
-        return detail_panel(store.record(mark["key"]))
+        return detail_panel(store.record(mark["key"]), data)
     if mark["kind"] == "region":
         events, total = events_in_region(store, view, mark["key"].removeprefix("region:"))
         title = f"{total:,} event{'s' if total != 1 else ''} located only to {events['admin1_name'].iloc[0] if len(events) else 'this region'}"

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from dash import Patch, html, no_update
 
-from ..render.describe import describe_view, source_line
 from ..render.map import map_figure
 from ..render.territory import territory_for_view
 from .legend_outputs import follows_position, map_legend
@@ -12,13 +11,16 @@ from ..schema import type_colour
 from ..store.dataset import Dataset
 from ..view import ViewState
 from .panels import TABLE_FIELDS, table_rows
+from .words import filters_line, page_title, source_text
 
 TABLE_LIMIT = 500  # rows sent to the table (50 pages); the CSV download has them all
 PRESENT_MAP_SCALE, PRESENT_TIMELINE_SCALE = 1.5, 1.4  # presentation mode: bigger marks and text
 
 
-def render_outputs(data: Dataset, view: ViewState, selected_ids=(), map_selection_ids=None) -> dict:
-    """Everything the view shows; the main callback returns these."""
+def render_outputs(data: Dataset, view: ViewState, selected_ids=(), map_selection_ids=None, saved=None) -> dict:
+    """Everything the view shows; the main callback returns these.
+
+    saved: (name, query) of the saved view last opened, for the title."""
     store = data.store
     count = store.count(view)
     territory_layers, territory_label, territory_sentence = territory_for_view(data, view)
@@ -33,6 +35,9 @@ def render_outputs(data: Dataset, view: ViewState, selected_ids=(), map_selectio
         scale=PRESENT_MAP_SCALE if view.present else 1.0,
         marks=marks,
     )
+    if view.present:
+        figure = for_the_room(figure)
+    figure = whole_number_colour_bars(figure)
     timeline = timeline_figure(view, store, scale=PRESENT_TIMELINE_SCALE if view.present else 1.0)
     type_counts = store.counts_by_type(view.replace(types=None, sub_types=None))
     sub_counts = store.counts_by_sub_type(view.replace(sub_types=None))
@@ -50,10 +55,20 @@ def render_outputs(data: Dataset, view: ViewState, selected_ids=(), map_selectio
         "legend": legend,
         "timeline": timeline,
         "count": f"{count:,} of {store.total:,} events",
-        "summary": describe_view(view, store, count),
+        "summary": filters_line(view, store, count),
+        "title": page_title(view, store, *(saved or (None, None))),
+        "source_line": source_text(data, view),
         "type_options": [
             {
-                "label": html.Span([html.Span(className="swatch", style={"background": type_colour(t, store.custom_types, store.bounds.types)}), f"{t} ({type_counts.get(t, 0):,})"]),
+                "label": html.Span(
+                    [
+                        html.Span(className="swatch", style={"background": type_colour(t, store.custom_types, store.bounds.types)}),
+                        html.Span(f"{t} ({type_counts.get(t, 0):,})", className="type-name"),
+                        # A button inside the label: a click on it does not tick the box (HTML's label rules).
+                        html.Button("only", className="only", **{"data-type": t, "aria-label": f"Only {t}", "type": "button"}),
+                    ],
+                    className="type-option",
+                ),
                 "value": t,
             }
             for t in store.bounds.types
@@ -63,6 +78,34 @@ def render_outputs(data: Dataset, view: ViewState, selected_ids=(), map_selectio
         "table_note": table_note,
         "territory": territory_sentence,
     }
+
+
+# What only the operator needs, said on the map by the renderer; not for a room.
+OPERATOR_HINTS = ("Narrow the filters", "No events match these filters")
+
+
+def for_the_room(figure):
+    """Presentation: the map's notes without advice to the operator (the count says when nothing matches)."""
+    kept = []
+    for note in figure.layout.annotations or ():
+        text = note.text or ""
+        for hint in OPERATOR_HINTS:
+            text = text.split(hint)[0].strip() if hint in text else text
+        if text:
+            kept.append(note.update(text=text))
+    figure.layout.annotations = kept
+    return figure
+
+
+def whole_number_colour_bars(figure):
+    """Density colour bars count events: whole-number ticks, one per event when there are few."""
+    for trace in figure.data:
+        if trace.type == "densitymap" and trace.z is not None and len(trace.z):
+            largest = max(trace.z)
+            trace.colorbar.tickformat = ",d"
+            if largest <= 6:
+                trace.colorbar.dtick = 1
+    return figure
 
 
 # What a view shows on the page: output key -> (component id, property).
@@ -79,6 +122,8 @@ SHOWN = {
     "table_note": ("table-note", "children"),
     "root_class": ("root", "className"),
     "territory": ("territory-summary", "children"),
+    "title": ("title", "children"),
+    "table_class": ("table", "className"),
 }
 # Changing these redraws the figures whole (new layers, colours, sizes); any
 # other change of filters sends only the figures' data.
@@ -102,16 +147,21 @@ def redraw_kind(before: ViewState | None, after: ViewState, data: Dataset | None
     return "patch"
 
 
-def shown_outputs(data: Dataset, view: ViewState, kind: str, selected_ids=(), map_selection_ids=None) -> dict:
-    """The SHOWN outputs for a view: everything ("full"), nothing ("none"), or the figures' data only ("patch")."""
+def shown_outputs(data: Dataset, view: ViewState, kind: str, selected_ids=(), map_selection_ids=None, saved=None,
+                  move_map: bool = False) -> dict:
+    """The SHOWN outputs for a view: everything ("full"), nothing ("none"), or the figures' data only ("patch").
+
+    saved: (name, query) of the open saved view, for the title; move_map: the
+    patch also moves the map to the view's centre and zoom (a row chosen in the table)."""
     if kind == "none":
         return {key: no_update for key in SHOWN}
-    out = render_outputs(data, view, selected_ids, map_selection_ids)
-    out["source_line"] = source_line(data, view)
+    out = render_outputs(data, view, selected_ids, map_selection_ids, saved)
     out["root_class"] = f"root theme-{view.theme}" + (" present" if view.present else "")
+    out["table_class"] = "ag-theme-quartz-dark" if view.theme == "dark" else "ag-theme-quartz"
     if kind == "patch":
-        out["map"] = figure_patch(out["map"], ("annotations", "showlegend", ("map", "layers"), ("map", "style")))
-        out["timeline"] = figure_patch(out["timeline"], ("shapes",))
+        moved = (("map", "center"), ("map", "zoom")) if move_map else ()
+        out["map"] = figure_patch(out["map"], ("annotations", "showlegend", ("map", "layers"), ("map", "style")) + moved)
+        out["timeline"] = figure_patch(out["timeline"], ("shapes", "yaxis"))
     return out
 
 

@@ -1,0 +1,126 @@
+// The page's own behaviour in the browser: copy link, the date readout, the
+// filters drawer, the type list's all / none / only / find, and Reset
+// clearing text not yet committed.  Dash's set_props writes a control's
+// value as if the user had changed it, so the view callback does the rest.
+(function () {
+  var MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+  function firstDay() {
+    var el = document.querySelector('[data-first-day]');
+    return el ? el.getAttribute('data-first-day') : null;
+  }
+  function dayText(offset) {
+    // "11 Jan 2025": the page's one date format; offsets count days from the data's first day.
+    var first = firstDay();
+    if (!first || typeof offset !== 'number' || !isFinite(offset)) { return ''; }
+    var d = new Date(first + 'T00:00:00Z');
+    d.setUTCDate(d.getUTCDate() + Math.round(offset));
+    return d.getUTCDate() + ' ' + MONTHS[d.getUTCMonth()] + ' ' + d.getUTCFullYear();
+  }
+  function setProps(id, props) {
+    if (window.dash_clientside && window.dash_clientside.set_props) { window.dash_clientside.set_props(id, props); }
+  }
+  function typeValues() {
+    return Array.prototype.map.call(document.querySelectorAll('#types input[type=checkbox]'), function (box) { return box.value; });
+  }
+  function copyText(text) {
+    if (navigator.clipboard && window.isSecureContext) {
+      return navigator.clipboard.writeText(text).then(function () { return true; }, function () { return fallbackCopy(text); });
+    }
+    return Promise.resolve(fallbackCopy(text));
+  }
+  function fallbackCopy(text) {
+    var area = document.createElement('textarea');
+    area.value = text;
+    area.setAttribute('readonly', '');
+    area.style.position = 'fixed';
+    area.style.opacity = '0';
+    document.body.appendChild(area);
+    area.select();
+    var done = false;
+    try { done = document.execCommand('copy'); } catch (e) { done = false; }
+    document.body.removeChild(area);
+    return done;
+  }
+  function setDrawer(open) {
+    var root = document.getElementById('root');
+    var button = document.getElementById('drawer-button');
+    if (!root) { return; }
+    root.classList.toggle('drawer-open', open);
+    if (button) { button.setAttribute('aria-expanded', open ? 'true' : 'false'); }
+    if (open) {
+      var first = document.querySelector('#sidebar input, #sidebar button');
+      if (first) { first.focus(); }
+    } else if (button && button.offsetParent) {
+      button.focus();
+    }
+  }
+  function filterTypes(text) {
+    var wanted = (text || '').trim().toLowerCase();
+    document.querySelectorAll('#types label').forEach(function (label) {
+      var name = ((label.querySelector('.type-name') || label).textContent || '').toLowerCase();
+      label.hidden = wanted !== '' && name.indexOf(wanted) < 0;
+    });
+  }
+
+  window.dashboardPage = {
+    dayText: dayText,
+    isoText: function (iso) {
+      // The table keeps ISO dates (they sort) and shows them as 11 Jan 2025.
+      var m = /^(\d{4})-(\d{2})-(\d{2})/.exec(iso || '');
+      return m ? parseInt(m[3], 10) + ' ' + MONTHS[parseInt(m[2], 10) - 1] + ' ' + m[1] : (iso || '');
+    },
+    readout: function (range) {
+      if (!Array.isArray(range) || range.length !== 2) { return window.dash_clientside.no_update; }
+      var a = dayText(range[0]), b = dayText(range[1]);
+      return a === b ? a : a + ' – ' + b;
+    },
+    copyLink: function () {
+      return copyText(window.location.href).then(function (done) {
+        return done ? 'Link copied.' : 'Copy this link from the address bar.';
+      });
+    }
+  };
+
+  // The grid evaluates its formatters among these functions only.
+  var gridFunctions = window.dashAgGridFunctions = window.dashAgGridFunctions || {};
+  gridFunctions.isoText = window.dashboardPage.isoText;
+
+  // Clicks, caught before Dash's option lists see them (capture on window).
+  window.addEventListener('click', function (event) {
+    var target = event.target;
+    if (!target || !target.closest) { return; }
+    var only = target.closest('#types button.only');
+    if (only) {
+      event.preventDefault();
+      event.stopPropagation();
+      setProps('types', {value: [only.getAttribute('data-type')]});
+      return;
+    }
+    if (target.closest('#types-all')) { setProps('types', {value: typeValues()}); return; }
+    if (target.closest('#types-none')) { setProps('types', {value: []}); return; }
+    if (target.closest('#drawer-button')) { setDrawer(!document.getElementById('root').classList.contains('drawer-open')); return; }
+    if (target.closest('#drawer-close') || target.closest('#drawer-backdrop')) { setDrawer(false); return; }
+    if (target.closest('#reset')) {
+      // Text typed but not yet committed (no Enter, no blur) is cleared too.
+      ['text', 'types-search'].forEach(function (id) {
+        var field = document.getElementById(id);
+        if (field && field.value) {
+          var setter = Object.getOwnPropertyDescriptor(window.HTMLInputElement.prototype, 'value').set;
+          setter.call(field, '');
+          field.dispatchEvent(new Event('input', {bubbles: true}));
+        }
+      });
+      filterTypes('');
+    }
+  }, true);
+
+  document.addEventListener('input', function (event) {
+    if (event.target && event.target.id === 'types-search') { filterTypes(event.target.value); }
+  });
+  // The list is drawn again with new counts: keep the filter applied.
+  new MutationObserver(function () {
+    var search = document.getElementById('types-search');
+    if (search && search.value) { filterTypes(search.value); }
+  }).observe(document.documentElement, {childList: true, subtree: true});
+})();
