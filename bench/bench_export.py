@@ -18,7 +18,7 @@ Measured in the same run on this machine, on the bundled events:
 
 Target: under 1 s per image after the first.
 
-    python bench/bench_export.py --page [--concurrent 20] [--baseline DIR]
+    cd <repo> && python -m bench.bench_export --page [--concurrent 20] [--server dev|gunicorn] [--baseline DIR]
 
 Page exports, on `python -m dashboard serve` from this tree: N exports
 clicked at once, driven over HTTP as the page drives them (click, then the
@@ -44,14 +44,13 @@ import statistics
 import subprocess
 import sys
 import signal
-import socket
 import tempfile
 import threading
 import time
 import urllib.request
 from pathlib import Path
 
-from .common import ROOT, ensure_checkout, subprocess_env
+from .common import ROOT, ensure_checkout, free_port, subprocess_env
 
 TARGET_PER_IMAGE_S = 1.0
 
@@ -283,12 +282,6 @@ def sample(pid: int, stop: threading.Event, peaks: dict) -> None:
         time.sleep(0.5)
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 SERVERS = {
     "dev": ["-m", "dashboard", "serve", "--port", "{port}"],
     "gunicorn": ["-m", "gunicorn", "--workers", "4", "--bind", "127.0.0.1:{port}", "dashboard.wsgi:server"],
@@ -300,7 +293,7 @@ def page_run(tree: Path, concurrent: int, size: str, tmp: Path, kind: str = "dev
     import psutil
 
     port = free_port()
-    env = {**os.environ, "DASHBOARD_CACHE_DIR": str(tmp / "cache")}
+    env = {**os.environ, "DASHBOARD_CACHE_DIR": str(tmp / "cache"), "PYTHONPATH": str(tree)}  # the tree measured, not this checkout
     log = open(tmp / "server.log", "w")
     command = [sys.executable, *(part.replace("{port}", str(port)) for part in SERVERS[kind])]
     server = subprocess.Popen(command, cwd=tree, env=env, stdout=log, stderr=subprocess.STDOUT)
