@@ -217,7 +217,13 @@ class Page:
         self.url = url
         dependencies = http_json(url + "/_dash-dependencies")
         self.export = next(d for d in dependencies if any(i["id"] == "export-button" for i in d["inputs"]))
-        self.render = next(d for d in dependencies if any(i["id"] == "view" and i["property"] == "data" for i in d["inputs"]))
+        # The map update: the page's main callback, as on a view change (a URL change in the code after
+        # the store-backed page; the view store's change before).
+        self.render = next((d for d in dependencies if "map.figure" in d["output"] and any(i["id"] == "url" for i in d["inputs"])), None)
+        self.render_input = "url.search"
+        if self.render is None:
+            self.render = next(d for d in dependencies if any(i["id"] == "view" and i["property"] == "data" for i in d["inputs"]))
+            self.render_input = "view.data"
 
     def call(self, dependency: dict, changed: str, values: dict) -> dict:
         fields = lambda items: [{"id": i["id"], "property": i["property"], "value": values.get(f"{i['id']}.{i['property']}")} for i in items]  # noqa: E731
@@ -227,7 +233,8 @@ class Page:
 
     def map_update(self, query: str) -> float:
         started = time.perf_counter()
-        self.call(self.render, "view.data", {"view.data": query})
+        value = "?" + query if self.render_input == "url.search" else query
+        self.call(self.render, self.render_input, {self.render_input: value})
         return time.perf_counter() - started
 
     def export_file(self, query: str, size: str) -> tuple[float, str]:
