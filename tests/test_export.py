@@ -229,8 +229,8 @@ def test_view_link_renders_the_pages_filters(tmp_path, export_cache, data):
 
     exported_view, _ = export_view(view_from_query(link)[0], data.store)
     figure = build_export_figure(exported_view, data, width=1280, height=720)
-    assert page["summary"] in annotation_texts(figure)  # the title: the page's own summary
-    assert page["count"] in page["summary"]
+    # The title: the page's own count and summary (which the page shows apart).
+    assert f"{page['count']} · {page['summary']}" in annotation_texts(figure)
     choropleth = next(trace for trace in figure.data if trace.type == "choroplethmap")
     page_choropleth = next(trace for trace in page["map"].data if trace.type == "choroplethmap")
     assert dict(zip(choropleth.locations, choropleth.z)) == dict(zip(page_choropleth.locations, page_choropleth.z))
@@ -239,7 +239,7 @@ def test_view_link_renders_the_pages_filters(tmp_path, export_cache, data):
     done = run_export("--view", link, "--preset", "hd", "--out", out, cache=export_cache)
     assert done.returncode == 0, done.stderr
     text = svg_text(out)
-    for part in page["summary"].split(" · "):
+    for part in [page["count"], *page["summary"].split(" · ")]:
         assert part in text
     assert "Events per" in text  # the colourbar's title
 
