@@ -123,8 +123,10 @@ def _chromium_available() -> bool:
     return Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture()
 def browser_factory():
+    """Makes browsers for one test and quits them after it: a suite of ~80 browser
+    tests must not keep ~80 Chromiums alive to its end (on 2 cores that starved them)."""
     if not _chromium_available():
         message = f"Chromium ({CHROMIUM}) or ChromeDriver ({CHROMEDRIVER}) missing: apt-get install chromium chromium-driver"
         if os.environ.get("CI"):
@@ -155,9 +157,7 @@ def browser_factory():
 
 @pytest.fixture()
 def browser(browser_factory):
-    driver = browser_factory()
-    yield driver
-    driver.get("about:blank")
+    yield browser_factory()
 
 
 def requested_urls(driver) -> list[str]:

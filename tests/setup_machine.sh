@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
 
 apt-get update -q
-apt-get install -y -q chromium chromium-driver postgresql-15-postgis-3 redis-server strace
+apt-get install -y -q chromium chromium-driver postgresql-15-postgis-3 redis-server strace fonts-dejavu-core
 command -v npm >/dev/null || apt-get install -y -q npm
 
 # PostgreSQL: start Debian's cluster and give this user a superuser role, so

@@ -229,8 +229,8 @@ def test_view_link_renders_the_pages_filters(tmp_path, export_cache, data):
 
     exported_view, _ = export_view(view_from_query(link)[0], data.store)
     figure = build_export_figure(exported_view, data, width=1280, height=720)
-    # The title: the page's own count and summary (which the page shows apart).
-    assert f"{page['count']} · {page['summary']}" in annotation_texts(figure)
+    title = annotation_texts(figure)[1]  # the title: the page's count and its summary of the filters
+    assert title == f'{page["count"]} · {page["summary"]}', title
     choropleth = next(trace for trace in figure.data if trace.type == "choroplethmap")
     page_choropleth = next(trace for trace in page["map"].data if trace.type == "choroplethmap")
     assert dict(zip(choropleth.locations, choropleth.z)) == dict(zip(page_choropleth.locations, page_choropleth.z))

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import json
+import statistics
 import struct
 import sys
 import threading
@@ -133,7 +134,10 @@ def test_map_updates_answer_while_twenty_exports_run(export_server):
     assert 1 <= most_browsers <= WORKERS, most_browsers
     assert len(latencies) >= 3, "the exports finished before map updates could be timed"
     print(f"{export_server.kind}: map update latencies while 20 exports ran: {', '.join(f'{s:.2f}' for s in latencies)} s")
-    assert max(latencies) < 10, latencies  # the failure this guards against took 150 s
+    # The failure this guards against: every update waited 150 s behind the exports.  Typical updates
+    # stay well under 2 s; one that meets a worker busy starting its render may take longer on 2 cores.
+    assert statistics.median(latencies) < 2, latencies
+    assert max(latencies) < 30, latencies
     waited = [m for ms in messages for m in ms if m.startswith("Waiting: ")]
     assert any(m.endswith("exports ahead of yours.") for m in waited), waited
     assert any(m in ("Drawing the map…", "Writing PNG…") for ms in messages for m in ms)

@@ -103,6 +103,9 @@ def _breakdown(frame: pd.DataFrame, key: str, order: list[str]) -> pd.DataFrame:
     })
 
 
+REGION_IDS_CAP = 200  # event ids carried by one region circle
+
+
 def compute_marks(view: ViewState, store: EventStore, zoom: float) -> Marks:
     """Marks, region circles and the country-level count of the view at `zoom`."""
     size = cell_deg_for_zoom(zoom)
@@ -169,7 +172,11 @@ def _region_circles(region_events: pd.DataFrame, order: list[str]) -> pd.DataFra
         out[axis] = out[axis].fillna(out["admin1_code"].map(fallback[axis]))
     out["radius_km"] = out["radius_km"].fillna(50.0)
     out["admin1_name"] = out["admin1_code"].map(names).fillna(out["admin1_code"])
-    out["ids"] = out["admin1_code"].map(region_events.groupby("admin1_code")["event_id"].agg(",".join)).fillna("")
+    # Ids travel with a circle only when it is small enough to list; a big one is listed by the server on a click
+    # (a million events otherwise sent 3.7 MB of ids with every answer).
+    small = out.loc[out["count"] <= REGION_IDS_CAP, "admin1_code"]
+    listed = region_events[region_events["admin1_code"].isin(small)]
+    out["ids"] = out["admin1_code"].map(listed.groupby("admin1_code")["event_id"].agg(",".join)).fillna("")
     columns.append("ids")
     return out[columns].sort_values("count", ascending=False, ignore_index=True)
 
