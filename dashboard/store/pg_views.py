@@ -8,12 +8,11 @@ saving a name again replaces it and moves it to the end, as in the file.
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 
 import psycopg
 
 from .contract import StoreUnavailable
-from .saved_views import MAX_NAME, SavedViewsError, clean_views, parse_views
+from .saved_views import SavedViewsError, clean_views, new_entry, parse_views
 
 
 class DatabaseSavedViews:
@@ -25,13 +24,7 @@ class DatabaseSavedViews:
             return self._list(conn)
 
     def save(self, name, query) -> list[dict]:
-        name = name.strip()[:MAX_NAME] if isinstance(name, str) else ""
-        if not name:
-            raise SavedViewsError("Give the view a name before saving it.")
-        if not isinstance(query, str):
-            raise SavedViewsError("There is no view to save yet.")
-        stamp = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-        return self._write(clean_views([{"name": name, "query": query, "saved_at": stamp}]))
+        return self._write(clean_views([new_entry(name, query)]))
 
     def delete(self, name) -> list[dict]:
         with self._connection("change") as conn:

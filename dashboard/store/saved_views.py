@@ -54,6 +54,16 @@ def clean_views(views) -> list[dict]:
     return cleaned
 
 
+def new_entry(name, query) -> dict:
+    """A view about to be saved, checked: every saved-views store (file or database) takes it."""
+    name = name.strip()[:MAX_NAME] if isinstance(name, str) else ""
+    if not name:
+        raise SavedViewsError("Give the view a name before saving it.")
+    if not isinstance(query, str):
+        raise SavedViewsError("There is no view to save yet.")
+    return {"name": name, "query": query, "saved_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
+
+
 def parse_views(text) -> list[dict]:
     """Views from the text of an exported file; a SavedViewsError says what is wrong."""
     if not isinstance(text, str) or len(text) > MAX_FILE_CHARS:
@@ -86,13 +96,8 @@ class FileSavedViews:
 
     def save(self, name, query) -> list[dict]:
         """Add (or replace, by name) a view; returns the list as saved."""
-        name = name.strip()[:MAX_NAME] if isinstance(name, str) else ""
-        if not name:
-            raise SavedViewsError("Give the view a name before saving it.")
-        if not isinstance(query, str):
-            raise SavedViewsError("There is no view to save yet.")
-        stamp = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-        return self._change(lambda views: [v for v in views if v["name"] != name] + [{"name": name, "query": query, "saved_at": stamp}])
+        entry = new_entry(name, query)
+        return self._change(lambda views: [v for v in views if v["name"] != entry["name"]] + [entry])
 
     def delete(self, name) -> list[dict]:
         return self._change(lambda views: [v for v in views if v["name"] != name])
