@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import re
+import sys
 from urllib.parse import urlparse
 
 import pytest
@@ -219,3 +220,41 @@ def test_table_and_map_selections_are_linked(server, browser):
              message="the map's selection did not narrow the table")
     table = browser.find_element(By.ID, "table").text
     assert "Smolensk" in table and "Kazan" in table and "Lyman" not in table
+
+
+# The app as `serve` builds it, with its first answer to the page held back for a few
+# seconds, as at a million events (or on a slow link).
+SLOW_FIRST_ANSWER_APP = r"""
+import sys, time
+from flask import request
+from dashboard.store.open import open_dataset
+from dashboard.web.app import create_app
+
+app = create_app(open_dataset([sys.argv[2]]))
+held = []
+
+@app.server.before_request
+def hold_the_first_answer():
+    if request.path == "/_dash-update-component" and b"url.search" in request.get_data() and not held:
+        held.append(True)
+        time.sleep(6)
+
+app.run(host="127.0.0.1", port=int(sys.argv[1]))
+"""
+
+
+@pytest.fixture(scope="module")
+def slow_first_answer_server(cache_dir):
+    running = DashboardServer(cache_dir=cache_dir, command=[sys.executable, "-c", SLOW_FIRST_ANSWER_APP, "{port}", str(ARTICLE)])
+    yield running
+    running.stop()
+
+
+def test_a_slow_first_answer_is_still_drawn(slow_first_answer_server, browser):
+    # Plotly reports an autosize of the empty map while the first answer is on its way;
+    # that used to call the server again, and Dash drops an answer once a newer call of
+    # the same callback is made: the page stayed empty for ever at a million events.
+    browser.get(slow_first_answer_server.url + "/")
+    shown = lambda d: [e.get_attribute("textContent") for e in d.find_elements(By.ID, "count")]  # noqa: E731
+    wait_for(browser, lambda d: shown(d) == ["12 of 12 events"], timeout=40, message="the page never drew its events")
+    wait_for(browser, lambda d: ids_on_map(d), message="no events on the map")

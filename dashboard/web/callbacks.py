@@ -76,7 +76,7 @@ def register_view_callbacks(app: dash.Dash, data: Dataset) -> None:
             "controls": {c.id: Input(c.id, c.prop) for c in CONTROLS},
             "timeline_selection": Input("timeline", "selectedData"),
             "map_click": Input("map", "clickData"),
-            "relayout": Input("map", "relayoutData"),
+            "relayout": Input("map-moved", "data"),
             "buttons": [Input(i, "n_clicks") for i in BUTTONS],
             "fly_to": Input("fly-to", "data"),
             "tick": Input("player", "n_intervals"),
@@ -101,10 +101,10 @@ def register_view_callbacks(app: dash.Dash, data: Dataset) -> None:
         trigger = first_trigger()
         search = search if isinstance(search, str) else ""
         current_query = current_query if isinstance(current_query, str) else None
-        if trigger == "map" and ctx.triggered and "relayoutData" in ctx.triggered[0]["prop_id"]:
+        if trigger == "map-moved":
             trigger = "map-relayout"
             if not map_centre(relayout):
-                raise dash.exceptions.PreventUpdate  # a hover or resize, not a pan or zoom
+                raise dash.exceptions.PreventUpdate
         if trigger == "url" and current_query is not None and search.lstrip("?") == current_query:
             raise dash.exceptions.PreventUpdate  # our own URL update coming back
         if trigger == "saved-list" and not saved_value:
@@ -284,6 +284,18 @@ def _ids(values) -> tuple[str, ...]:
 
 def register_page_helpers(app: dash.Dash) -> None:
     """Browser-only bookkeeping: copy link, fullscreen, the keyboard help, the date readout (assets/page.js)."""
+    # Only pans and zooms reach the server. Plotly also reports an autosize when the map
+    # is first laid out; sent to update_page, that call superseded the first answer still
+    # in flight (Dash keeps only the newest call of a callback), so a page whose first
+    # answer took seconds (a million events) never drew at all.
+    app.clientside_callback(
+        """function(relayout) {
+            return relayout && relayout['map.center'] ? relayout : window.dash_clientside.no_update;
+        }""",
+        Output("map-moved", "data"),
+        Input("map", "relayoutData"),
+        prevent_initial_call=True,
+    )
     app.clientside_callback(
         "function(n) { return window.dashboardPage.copyLink(); }",
         Output("copy-status", "children"),

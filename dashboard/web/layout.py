@@ -369,6 +369,7 @@ def build_layout(data):
             dcc.Store(id="view"),
             dcc.Store(id="selection"),
             dcc.Store(id="fly-to"),
+            dcc.Store(id="map-moved"),  # the map's relayoutData, pans and zooms only (callbacks.py)
             dcc.Interval(id="player", interval=1000, disabled=True),
             # Asks again while the store is not answering (app.store_trouble turns it on).
             dcc.Interval(id="store-retry", interval=5000, disabled=True),
