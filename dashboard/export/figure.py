@@ -20,6 +20,8 @@ from .frame import COLOURBAR_TITLES, MAP_SCALE, Frame, legend_groups
 if TYPE_CHECKING:
     import plotly.graph_objects as go
 
+LOCATOR_CELL_DEG = 0.1  # where the map's events are, near enough to tell their country
+
 # plotly, the figures and the boundaries are imported where used: the CLI
 # imports this package to check its options, and that should stay quick.
 
@@ -58,6 +60,7 @@ def build_export_figure(
     from ..render.map import first_view, map_figure
     from ..render.style import THEMES
     from ..render.territory import territory_for_view  # the page's rule for the control layer
+    from .locator import frame_extent, marks_px, plan_locator
 
     store = data.store
     count = store.count(view)
@@ -108,6 +111,11 @@ def build_export_figure(
         notes=() if territory or not territory_sentence else (territory_sentence,),
     )
     colourbar = next((trace for trace in figure.data if "colorbar" in trace), None)
+    extent = frame_extent(centre_lat, centre_lon, zoom, map_width, map_height)
+    cells = store.clusters(view, LOCATOR_CELL_DEG).groupby("cell").agg(longitude=("longitude", "first"), latitude=("latitude", "first"), count=("count", "sum"))
+    locator = plan_locator(extent, cells["longitude"], cells["latitude"], cells["count"])
+    if locator is not None:  # None: the map shows the whole country, and an inset would only repeat it
+        frame.set_locator(locator, view.theme, marks_px(figure, extent, map_width, map_height))
     frame.set_scale(centre_lat, zoom)
     if colourbar is not None:
         frame.style_colourbar(colourbar)
