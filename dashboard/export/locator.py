@@ -231,10 +231,10 @@ def locator_shapes(locator: Locator, anchor_x: float, anchor_y: float, width: fl
     (px0, py0), (px1, py1) = to_px(np.array([[fx0, fy0], [fx1, fy1]]))
     grow = max(MIN_FRAME_PX * unit - (px1 - px0), MIN_FRAME_PX * unit - (py1 - py0), 0) / 2
     return [
-        shape(type="rect", x0=0, y0=-height, x1=width, y1=0, fillcolor=colours["water"], line={"color": colours["muted"], "width": max(unit, 0.5)}),
-        shape(type="path", path=_path(context, to_px), fillcolor=colours["land"], line=border, fillrule="evenodd"),
-        shape(type="path", path=_path(subject, to_px), fillcolor=theme_colours["country"], line={**border, "color": colours["text"]}, fillrule="evenodd"),
+        shape(name="locator-water", type="rect", x0=0, y0=-height, x1=width, y1=0, fillcolor=colours["water"], line={"color": colours["muted"], "width": max(unit, 0.5)}),
+        shape(name="locator-countries", type="path", path=_path(context, to_px), fillcolor=colours["land"], line=border, fillrule="evenodd"),
+        shape(name="locator-subject", type="path", path=_path(subject, to_px), fillcolor=theme_colours["country"], line={**border, "color": colours["text"]}, fillrule="evenodd"),
         # The map's extent, over everything; a frame too small to see is drawn at a visible size about its centre.
-        shape(type="rect", x0=px0 - grow, y0=py0 - grow, x1=px1 + grow, y1=py1 + grow,
+        shape(name="locator-frame", type="rect", x0=px0 - grow, y0=py0 - grow, x1=px1 + grow, y1=py1 + grow,
               line={"color": theme_colours["frame"], "width": max(2.5 * unit, 1.5)}, fillcolor="rgba(0,0,0,0)"),
     ]
