@@ -7,6 +7,7 @@ read back pixel by pixel at places worked out from the figure.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import plotly.graph_objects as go
@@ -218,3 +219,66 @@ def _extent_of(figure, width, height):
     frame = frame_extent(layout.map.center.lat, layout.map.center.lon, layout.map.zoom, map_width, map_height)
     locator = plan_locator(frame, [POKROVSK[0], LYMAN[0]], [POKROVSK[1], LYMAN[1]])
     return inset_extent(locator, width, height)
+
+
+# ------------------------------------------- the panel matches the page's legend (issue 12)
+
+
+def _open(tmp_path, **options):
+    from dashboard import config
+    from dashboard.store.open import open_dataset
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(config, "CACHE_DIR", tmp_path / "cache")
+        return open_dataset(**options)
+
+
+def _panel(figure, title: str) -> list[tuple[str, str]]:
+    """(label as read, swatch colour) of one legend group in the export's panel, top to bottom."""
+    annotations = [a for a in figure.layout.annotations if a.x > 1]
+    start = next(i for i, a in enumerate(annotations) if a.text == f"<b>{title}</b>")
+    labels = []
+    for annotation in annotations[start + 1:]:
+        if annotation.yanchor != "middle":  # the next group's title, or the scale bar's label
+            break
+        labels.append(annotation)
+    swatches = [s for s in figure.layout.shapes if s.xsizemode == "pixel" and s.type in ("circle", "rect") and not s.name]
+    colour_at = {round(s.yanchor, 6): s.fillcolor for s in swatches}
+    return [(a.text.replace("<br>", " "), colour_at.get(round(a.y, 6))) for a in labels]
+
+
+def test_a_thirty_four_type_file_exports_the_pages_twelve_colours_and_other(tmp_path):
+    rng = np.random.default_rng(5)
+    types = [f"Type {i:02d}" for i in range(34)]
+    rows = ["event_id,event_date,category,latitude,longitude"]
+    rows += [f"T{i},2025-03-01,{rng.choice(types)},{rng.uniform(46, 51):.4f},{rng.uniform(30, 39):.4f}" for i in range(600)]
+    (tmp_path / "types.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    data = _open(tmp_path, data=[tmp_path / "types.csv"], mapping="event_type=category")
+    assert len(data.store.bounds.types) == 34
+    from dashboard.render.legend import legend_entries
+
+    page = legend_entries(ViewState(), data.store).group("Event type")
+    exported = _panel(build_export_figure(ViewState(), data, width=1920, height=1080), "Event type")
+    assert len(exported) == len(page) == 13
+    assert {colour for _, colour in exported} == {e.colour for e in page}  # the page's twelve colours and its grey
+    other = next(label for label, colour in exported if colour == OTHER_COLOUR)
+    assert other == f"Other types: 22 types ({next(e.count for e in page if e.colour == OTHER_COLOUR):,})"
+
+
+def test_the_control_layer_exports_the_pages_entries_with_swatches_and_areas(tmp_path):
+    from dashboard.render.legend import legend_entries
+    from dashboard.render.style import GAINED_COLOUR, LOST_COLOUR, TERRITORY_COLOUR
+    from dashboard.render.territory import territory_legend
+
+    data = _open(tmp_path, territory=Path(__file__).resolve().parents[1] / "data" / "territory-sample")
+    view = ViewState()
+    page = legend_entries(view, data.store, territory=territory_legend(data, view)).group("Control layer")
+    figure = build_export_figure(view, data, width=1920, height=1080)
+    exported = _panel(figure, "Control layer")
+    assert exported == [(e.label, e.colour) for e in page]
+    # The subtitle's sentence names the colours drawn (it said orange and purple from an older palette).
+    subtitle = next(a.text for a in figure.layout.annotations if a.text.startswith("Control line:"))
+    assert "gained (deep purple)" in subtitle.replace("<br>", " ") and "lost (turquoise)" in subtitle.replace("<br>", " ")
+    assert [colour for _, colour in exported] == [TERRITORY_COLOUR, GAINED_COLOUR, LOST_COLOUR]
+    assert exported[0][0] == "Occupied as of 21 Jan 2025, per DeepStateMap"
+    assert exported[1][0].startswith("Gained 11 Jan – 21 Jan 2025: ") and exported[1][0].endswith(" km²")

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from ..view import ViewState, fit_view_to_data, view_from_query
 from .checks import check_format, image_size
-from .frame import COLOURBAR_TITLES, MAP_SCALE, Frame, legend_groups
+from .frame import COLOURBAR_TITLES, MAP_SCALE, Entry, Frame, legend_groups
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -59,7 +59,8 @@ def build_export_figure(
     from ..render.describe import describe_view
     from ..render.map import first_view, map_figure
     from ..render.style import THEMES
-    from ..render.territory import territory_for_view  # the page's rule for the control layer
+    from ..render.legend import control_entries
+    from ..render.territory import territory_for_view, territory_legend  # the page's rules for the control layer
     from .locator import frame_extent, marks_px, plan_locator
 
     store = data.store
@@ -89,6 +90,10 @@ def build_export_figure(
         notes=() if territory or not territory_sentence else (territory_sentence,),
     )
     groups = legend_groups(figure, store.counts_by_type(view), territory)
+    control = territory_legend(data, view)
+    if control and "Territory" in groups:  # as the page's legend: what the shading means, and gained and lost ground with their km²
+        size = groups.pop("Territory")[0].size
+        groups["Control layer"] = [Entry(e.label, e.colour, size, e.opacity, square=True) for e in control_entries(control)]
     colourbar = next((trace for trace in figure.data if "colorbar" in trace), None)
     frame.set_text(headline, " · ".join(subtitle), " · ".join(sources))
     frame.set_panel(groups, COLOURBAR_TITLES.get(view.mode) if colourbar else None)
