@@ -131,14 +131,14 @@ def test_the_default_view_is_located_in_the_countries_of_its_events_and_dark_has
     assert inset["locator-water"].fillcolor == THEMES["dark"]["water"]
 
 
-def _frame_with_long_legend(marks_px):
+def _frame_with_long_legend(marks_px, areas_px=None):
     frame = Frame(1920, 1080)
     frame.set_text("Title", "", "Sources")
     entries = [Entry(f"Type {i:02d} (10)", "#0072B2", 21) for i in range(30)]  # fills the panel to the foot
     frame.set_panel({"Event type": entries}, None)
     frame.set_scale(48.3, 7.2)
     locator = plan_locator(frame_extent(48.3, 37.6, 7.22, *frame.map_size()), [POKROVSK[0]], [POKROVSK[1]])
-    frame.set_locator(locator, "light", marks_px)
+    frame.set_locator(locator, "light", marks_px, areas_px)
     figure = go.Figure()
     frame.apply(figure, THEMES["light"])
     return frame, shapes_named(figure)
@@ -155,6 +155,24 @@ def test_without_room_in_the_panel_the_inset_takes_a_free_corner_of_the_map_or_n
     assert inset["locator-water"].yanchor == pytest.approx(1 - frame.pad / 2 / height)
     _, inset = _frame_with_long_legend([bottom_left, top_left, top_right])
     assert inset == {}
+    # A shaded area (the control layer) is data too: one over the bottom left moves the inset up.
+    occupied = shapely.box(0, height - 100, 200, height)
+    _, inset = _frame_with_long_legend([], occupied)
+    assert inset["locator-water"].yanchor == pytest.approx(1 - frame.pad / 2 / height)
+
+
+def test_the_control_layer_is_in_map_pixels_for_the_inset_to_avoid():
+    from dashboard.export.locator import areas_px
+
+    figure = go.Figure()
+    square = {"type": "Polygon", "coordinates": [[[37, 48], [38, 48], [38, 49], [37, 49], [37, 48]]]}
+    figure.update_layout(map_layers=[{"sourcetype": "geojson", "source": {"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": square}]}}])
+    figure.update_layout(map_center={"lat": 48.3, "lon": 37.6}, map_zoom=7, width=1000, height=800, margin={"l": 0, "r": 0, "t": 0, "b": 0})
+    area = areas_px(figure, frame_extent(48.3, 37.6, 7, 1000, 800), 1000)
+    x0, y0, x1, y1 = area.bounds
+    assert (x0, y1) == pytest.approx(map_pixel(figure, 37, 48), abs=1e-6)
+    assert (x1, y0) == pytest.approx(map_pixel(figure, 38, 49), abs=1e-6)
+    assert areas_px(go.Figure(), frame_extent(48.3, 37.6, 7, 1000, 800), 1000) is None
 
 
 def test_types_beyond_the_palette_are_one_other_entry_in_the_export_legend():

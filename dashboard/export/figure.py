@@ -61,7 +61,7 @@ def build_export_figure(
     from ..render.style import THEMES
     from ..render.legend import control_entries
     from ..render.territory import territory_for_view, territory_legend  # the page's rules for the control layer
-    from .locator import frame_extent, marks_px, plan_locator
+    from .locator import areas_px, frame_extent, marks_px, plan_locator
 
     store = data.store
     count = store.count(view)
@@ -120,7 +120,7 @@ def build_export_figure(
     cells = store.clusters(view, LOCATOR_CELL_DEG).groupby("cell").agg(longitude=("longitude", "first"), latitude=("latitude", "first"), count=("count", "sum"))
     locator = plan_locator(extent, cells["longitude"], cells["latitude"], cells["count"])
     if locator is not None:  # None: the map shows the whole country, and an inset would only repeat it
-        frame.set_locator(locator, view.theme, marks_px(figure, extent, map_width, map_height))
+        frame.set_locator(locator, view.theme, marks_px(figure, extent, map_width, map_height), areas_px(figure, extent, map_width))
     frame.set_scale(centre_lat, zoom)
     if colourbar is not None:
         frame.style_colourbar(colourbar)

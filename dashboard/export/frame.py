@@ -157,9 +157,10 @@ class Frame:
         km, pixels = scale_bar(lat, zoom, longest)
         self.scale = (pixels, scale_label(km, lat))
 
-    def set_locator(self, locator, theme: str, marks_px=()) -> None:
-        """The locator inset (locator.py) to draw, and the map's marks (x, y, radius in pixels) it must not hide."""
-        self.locator, self.theme, self.marks_px = locator, theme, list(marks_px)
+    def set_locator(self, locator, theme: str, marks_px=(), areas_px=None) -> None:
+        """The locator inset (locator.py) to draw, and what on the map it must not hide: marks (x, y, radius)
+        and shaded areas (a shapely geometry), in map pixels from the top left."""
+        self.locator, self.theme, self.marks_px, self.areas_px = locator, theme, list(marks_px), areas_px
 
     def map_size(self) -> tuple[int, int]:
         return max(self.width - self.pad - self.panel, 1), max(self.height - self.top - self.bottom, 1)
@@ -260,15 +261,19 @@ class Frame:
         return top
 
     def _free_corner(self, map_width: float, map_height: float, aspect: float):
-        """(left, top, width, height) in map pixels of an inset in a corner no mark reaches, or None.
+        """(left, top, width, height) in map pixels of an inset in a corner no mark or shaded area reaches, or None.
 
         The bottom right is the map's notes' corner ("No events match"), so it is not tried."""
+        from shapely.geometry import box
+
         width = min(CORNER_INSET_SHARE * map_width, CORNER_INSET_PX * self.unit)
         height = min(width * aspect, CORNER_INSET_SHARE * map_height)
         width = min(width, height / aspect)
         inset = 0.5 * self.pad
         for left, top in ((inset, map_height - inset - height), (inset, inset), (map_width - inset - width, inset)):
-            if all(not (left - r <= x <= left + width + r and top - r <= y <= top + height + r) for x, y, r in self.marks_px):
+            if any(left - r <= x <= left + width + r and top - r <= y <= top + height + r for x, y, r in self.marks_px):
+                continue
+            if self.areas_px is None or not self.areas_px.intersects(box(left, top, left + width, top + height)):
                 return left, top, width, height
         return None
 

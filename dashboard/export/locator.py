@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import shapely
+import shapely.geometry
 from shapely.geometry import box
 
 MAX_LAT = 85.0  # Web Mercator's edge, near enough
@@ -161,6 +162,20 @@ def marks_px(figure, frame, width_px: float, height_px: float) -> list[tuple[flo
             sizes = np.asarray(size, dtype=float)[keep] if np.ndim(size) else np.full(len(xs), float(size))
         marks += zip((xs - x0) / per_px, (y1 - ys) / per_px, sizes / 2)
     return marks
+
+
+def areas_px(figure, frame, width_px: float):
+    """The map's shaded areas (the control layer) in map pixels from the top left, as one shapely geometry, or None."""
+    x0, _, _, y1 = frame
+    per_px = (frame[2] - x0) / width_px
+    shapes = []
+    for layer in figure.layout.map.layers or ():
+        if isinstance(layer.source, dict):
+            shapes += [shapely.geometry.shape(f["geometry"]) for f in layer.source.get("features", []) if f.get("geometry")]
+    if not shapes:
+        return None
+    projected = _project(shapely.union_all(shapes))
+    return shapely.transform(projected, lambda xy: np.column_stack([(xy[:, 0] - x0) / per_px, (y1 - xy[:, 1]) / per_px]))
 
 
 def inset_extent(locator: Locator, width_px: float, height_px: float) -> tuple[float, float, float, float]:
