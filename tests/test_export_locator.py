@@ -103,6 +103,10 @@ def test_russia_is_one_piece_across_the_date_line():
     x0, _, x1, _ = locator.bounds
     assert locator.codes == ("RU",)
     assert x1 > math.pi and x0 > 0  # Chukotka east of 180°, not at -170° stretching the inset round the world
+    # Over the Bering Strait, west of 180°: the Aleutians' far end (173°E) comes west to meet Alaska instead.
+    locator = plan_locator(frame_extent(60.0, -160.0, 5.0, 1410, 921), [-150.0], [61.2])
+    x0, _, x1, _ = locator.bounds
+    assert locator.codes == ("US",) and x0 < -math.pi and x1 - x0 < math.pi
 
 
 # ---------------------------------------------------------------- placement

@@ -76,12 +76,17 @@ def _project(geometry):
     return shapely.transform(geometry, lambda xy: np.column_stack(mercator(xy[:, 0], xy[:, 1])))
 
 
-def _unwrap(geometry):
-    """A country across 180° (Russia's Chukotka, Fiji) in one piece: its western-hemisphere parts moved east by 360°."""
+def _unwrap(geometry, centre_lon: float):
+    """A country across 180° (Russia's Chukotka, the Aleutians, Fiji) in one piece about the map:
+    each part moved by 360° where that brings it nearer the map's centre."""
     west, _, east, _ = geometry.bounds
     if east - west <= 180:
         return geometry
-    parts = [shapely.transform(p, lambda xy: xy + [360, 0]) if p.bounds[2] < 0 else p for p in shapely.get_parts(geometry)]
+    parts = []
+    for part in shapely.get_parts(geometry):
+        middle = (part.bounds[0] + part.bounds[2]) / 2
+        shift = min((0, 360, -360), key=lambda s: abs(middle + s - centre_lon))
+        parts.append(shapely.transform(part, lambda xy, s=shift: xy + [s, 0]) if shift else part)
     return shapely.union_all(parts)
 
 
@@ -108,7 +113,7 @@ def plan_locator(frame, lons=(), lats=(), weights=None, countries=None) -> Locat
     if not chosen:
         return None
     rows = countries.iloc[chosen]
-    subject = tuple(_project(_unwrap(g)) for g in rows.geometry)
+    subject = tuple(_project(_unwrap(g, (west + east) / 2)) for g in rows.geometry)
     sx0, sy0, sx1, sy1 = shapely.total_bounds(subject)
     if sx0 >= x0 and sy0 >= y0 and sx1 <= x1 and sy1 <= y1:
         return None  # the map shows the whole country: an inset would only repeat it
@@ -250,6 +255,6 @@ def locator_shapes(locator: Locator, anchor_x: float, anchor_y: float, width: fl
         shape(name="locator-countries", type="path", path=_path(context, to_px), fillcolor=colours["land"], line=border, fillrule="evenodd"),
         shape(name="locator-subject", type="path", path=_path(subject, to_px), fillcolor=theme_colours["country"], line={**border, "color": colours["text"]}, fillrule="evenodd"),
         # The map's extent, over everything; a frame too small to see is drawn at a visible size about its centre.
-        shape(name="locator-frame", type="rect", x0=px0 - grow, y0=py0 - grow, x1=px1 + grow, y1=py1 + grow,
+        shape(name="locator-frame", type="rect", x0=float(px0 - grow), y0=float(py0 - grow), x1=float(px1 + grow), y1=float(py1 + grow),
               line={"color": theme_colours["frame"], "width": max(2.5 * unit, 1.5)}, fillcolor="rgba(0,0,0,0)"),
     ]
