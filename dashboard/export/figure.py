@@ -15,10 +15,12 @@ from typing import TYPE_CHECKING
 
 from ..view import ViewState, fit_view_to_data, view_from_query
 from .checks import check_format, image_size
-from .frame import COLOURBAR_TITLES, MAP_SCALE, Frame, legend_groups
+from .frame import COLOURBAR_TITLES, MAP_SCALE, Entry, Frame, legend_groups
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
+
+LOCATOR_CELL_DEG = 0.1  # where the map's events are, near enough to tell their country
 
 # plotly, the figures and the boundaries are imported where used: the CLI
 # imports this package to check its options, and that should stay quick.
@@ -57,7 +59,9 @@ def build_export_figure(
     from ..render.describe import describe_view
     from ..render.map import first_view, map_figure
     from ..render.style import THEMES
-    from ..render.territory import territory_for_view  # the page's rule for the control layer
+    from ..render.legend import control_entries
+    from ..render.territory import territory_for_view, territory_legend  # the page's rules for the control layer
+    from .locator import areas_px, frame_extent, marks_px, plan_locator
 
     store = data.store
     count = store.count(view)
@@ -86,6 +90,10 @@ def build_export_figure(
         notes=() if territory or not territory_sentence else (territory_sentence,),
     )
     groups = legend_groups(figure, store.counts_by_type(view), territory)
+    control = territory_legend(data, view)
+    if control and "Territory" in groups:  # as the page's legend: what the shading means, and gained and lost ground with their km²
+        size = groups.pop("Territory")[0].size
+        groups["Control layer"] = [Entry(e.label, e.colour, size, e.opacity, square=True) for e in control_entries(control)]
     colourbar = next((trace for trace in figure.data if "colorbar" in trace), None)
     frame.set_text(headline, " · ".join(subtitle), " · ".join(sources))
     frame.set_panel(groups, COLOURBAR_TITLES.get(view.mode) if colourbar else None)
@@ -108,6 +116,11 @@ def build_export_figure(
         notes=() if territory or not territory_sentence else (territory_sentence,),
     )
     colourbar = next((trace for trace in figure.data if "colorbar" in trace), None)
+    extent = frame_extent(centre_lat, centre_lon, zoom, map_width, map_height)
+    cells = store.clusters(view, LOCATOR_CELL_DEG).groupby("cell").agg(longitude=("longitude", "first"), latitude=("latitude", "first"), count=("count", "sum"))
+    locator = plan_locator(extent, cells["longitude"], cells["latitude"], cells["count"])
+    if locator is not None:  # None: the map shows the whole country, and an inset would only repeat it
+        frame.set_locator(locator, view.theme, marks_px(figure, extent, map_width, map_height), areas_px(figure, extent, map_width))
     frame.set_scale(centre_lat, zoom)
     if colourbar is not None:
         frame.style_colourbar(colourbar)

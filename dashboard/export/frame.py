@@ -28,6 +28,8 @@ COLOURBAR_TITLE_CHARS = 12
 SCALE_BAR_PX = 160  # the longest scale bar
 SCALE_LABEL_CHARS = len("5,000 km at 52°N")
 EARTH_CIRCUMFERENCE_M = 40_075_016.686  # Web Mercator's sphere at the equator
+MIN_INSET_PX = 120  # a locator inset lower than this is not drawn in the panel
+CORNER_INSET_PX, CORNER_INSET_SHARE = 320, 0.3  # a locator inset on the map: at most so wide, and this share of the map
 COLOURBAR_TITLES = {"choropleth": "Events per region", "density": "Events per cell"}
 
 def scale_bar(lat: float, zoom: float, longest_px: float) -> tuple[float, float]:
@@ -61,8 +63,13 @@ def legend_groups(figure, counts: dict, territory: list[dict]) -> dict[str, list
     """map_figure's legend entries, by group, with each type's count.
 
     The export draws them itself: plotly caps legend symbols at a few
-    pixels, too small to read on a 300-dpi page."""
+    pixels, too small to read on a 300-dpi page.  Types beyond the palette,
+    all drawn in one grey, are one "Other types" entry, as on the page
+    (render/legend.py): a file with 34 types would run off the image."""
+    from ..schema import OTHER_COLOUR, OTHER_LABEL
+
     groups: dict[str, list[Entry]] = {}
+    other: list[Entry] = []
     for trace in figure.data:
         if trace.type != "scattermap" or trace.showlegend is False:
             continue
@@ -70,11 +77,18 @@ def legend_groups(figure, counts: dict, territory: list[dict]) -> dict[str, list
         entry = Entry(label, trace.marker.color, float(trace.marker.size or 12), float(trace.marker.opacity or 1.0))
         if trace.legendgroup == "precision":
             group = trace.legendgrouptitle.text or "Location precision"
+        elif label in counts and entry.colour == OTHER_COLOUR:
+            other.append(entry)
+            continue
         elif label in counts:
             group, entry.label = "Event type", f"{label} ({counts[label]:,})"
         else:  # the control layer's entry: a swatch as the area looks on the map
             group, entry.square, entry.opacity = "Territory", True, territory[0].get("opacity", 1.0) if territory else 1.0
         groups.setdefault(group, []).append(entry)
+    if other:
+        events = sum(counts[e.label] for e in other)
+        kinds = f"{len(other)} type{'s' if len(other) != 1 else ''}"
+        groups.setdefault("Event type", []).append(Entry(f"{OTHER_LABEL}: {kinds} ({events:,})", OTHER_COLOUR, other[0].size))
     figure.update_layout(showlegend=False)
     return groups
 
@@ -97,6 +111,7 @@ class Frame:
         self.line = self.legend_px * 1.3
         self.shapes: list[dict] = []
         self.annotations: list[dict] = []
+        self.locator = None
 
     def chars_across(self, pixels: float, font_px: float, bold: bool = False) -> int:
         return max(int(pixels / (font_px * CHAR_WIDTH_EM[bold])), 8)
@@ -141,6 +156,11 @@ class Frame:
         longest = min(SCALE_BAR_PX * self.unit, self.panel - 2 * self.pad)
         km, pixels = scale_bar(lat, zoom, longest)
         self.scale = (pixels, scale_label(km, lat))
+
+    def set_locator(self, locator, theme: str, marks_px=(), areas_px=None) -> None:
+        """The locator inset (locator.py) to draw, and what on the map it must not hide: marks (x, y, radius)
+        and shaded areas (a shapely geometry), in map pixels from the top left."""
+        self.locator, self.theme, self.marks_px, self.areas_px = locator, theme, list(marks_px), areas_px
 
     def map_size(self) -> tuple[int, int]:
         return max(self.width - self.pad - self.panel, 1), max(self.height - self.top - self.bottom, 1)
@@ -212,8 +232,50 @@ class Frame:
                 self.annotations.append(self._label(entry.label, *to_paper(label_x, centre), "middle", colours["text"]))
                 top += height + 0.35 * self.legend_px
             top += 0.7 * self.legend_px
+        if self.locator is not None:
+            top = self._draw_locator(to_paper, top, map_width, map_height, colours)
         if self.scale:
             self._draw_scale(to_paper, top, map_height, colours)
+
+    def _draw_locator(self, to_paper, top: float, map_width: float, map_height: float, colours: dict) -> float:
+        """The inset in the panel under the legend, above the scale bar; where the legend leaves no room,
+        in a corner of the map that holds no mark; else nowhere.  The panel's new foot."""
+        from .locator import locator_shapes
+
+        title = "<br>".join(wrap(self.locator.title, self.legend_chars + 4, separator=" "))
+        title_height = (title.count("<br>") + 1) * self.line + 0.3 * self.legend_px
+        aspect = locator_aspect(self.locator)
+        scale_block = (self.line + 0.7 * self.legend_px) if self.scale else 0
+        width = self.panel - 2 * self.pad
+        room = map_height - scale_block - 0.7 * self.legend_px - top - title_height
+        height = min(width * aspect, room)
+        if height >= MIN_INSET_PX * self.unit:
+            x, y = to_paper(self.pad, top + title_height)
+            self.annotations.append(self._label(f"<b>{title}</b>", *to_paper(self.pad, top), "top", colours["text"]))
+            self.shapes += locator_shapes(self.locator, x, y, width, height, colours, self.theme, self.unit)
+            return top + title_height + height + 0.7 * self.legend_px
+        corner = self._free_corner(map_width, map_height, aspect)
+        if corner is not None:  # no caption on the map: the inset stands alone, its rectangle says what it is
+            left, inset_top, width, height = corner
+            self.shapes += locator_shapes(self.locator, left / map_width, 1 - inset_top / map_height, width, height, colours, self.theme, self.unit)
+        return top
+
+    def _free_corner(self, map_width: float, map_height: float, aspect: float):
+        """(left, top, width, height) in map pixels of an inset in a corner no mark or shaded area reaches, or None.
+
+        The bottom right is the map's notes' corner ("No events match"), so it is not tried."""
+        from shapely.geometry import box
+
+        width = min(CORNER_INSET_SHARE * map_width, CORNER_INSET_PX * self.unit)
+        height = min(width * aspect, CORNER_INSET_SHARE * map_height)
+        width = min(width, height / aspect)
+        inset = 0.5 * self.pad
+        for left, top in ((inset, map_height - inset - height), (inset, inset), (map_width - inset - width, inset)):
+            if any(left - r <= x <= left + width + r and top - r <= y <= top + height + r for x, y, r in self.marks_px):
+                continue
+            if self.areas_px is None or not self.areas_px.intersects(box(left, top, left + width, top + height)):
+                return left, top, width, height
+        return None
 
     def _draw_scale(self, to_paper, legend_bottom: float, map_height: float, colours: dict) -> None:
         """The bar with end ticks and its label above, level with the map's foot (or under a long legend)."""
@@ -274,6 +336,12 @@ class Frame:
                 "font": {"size": size, "color": colour},
             }
         )
+
+
+def locator_aspect(locator) -> float:
+    """Height over width that fits the locator's country and frame, between a flat strip and a square."""
+    x0, y0, x1, y1 = locator.bounds
+    return min(max((y1 - y0) / max(x1 - x0, 1e-9), 0.45), 1.0)
 
 
 def wrap(text: str, width: int, separator: str = " · ") -> list[str]:

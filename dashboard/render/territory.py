@@ -33,8 +33,8 @@ def territory_for_view(data: Dataset, view: ViewState):
     if change is not None and change.date_from != change.date_to:
         change_geojson = change.to_geojson()
         sentence += (
-            f" Between {change.date_from:%-d %b} and {change.date_to:%-d %b %Y}: {change.gained_km2:,.1f} km² gained (orange), "
-            f"{change.lost_km2:,.1f} km² lost (purple), net {change.net_km2:+,.1f} km²."
+            f" Between {change.date_from:%-d %b} and {change.date_to:%-d %b %Y}: {change.gained_km2:,.1f} km² gained (deep purple), "
+            f"{change.lost_km2:,.1f} km² lost (turquoise), net {change.net_km2:+,.1f} km²."
         )
     return territory_layers(geojson, view.territory_opacity, change_geojson), label, sentence
 
