@@ -22,7 +22,8 @@ ADMIN1_DIR = GEO_DIR / "admin1"
 ADMIN1_INDEX_PATH = ADMIN1_DIR / "index.json"
 ADMIN1_PATH = GEO_DIR / "admin1.geojson"  # Ukraine and Russia (transitional)
 COUNTRIES_PATH = GEO_DIR / "countries.geojson"
-ATTRIBUTION = "Boundaries: Natural Earth (public domain)"
+ATTRIBUTION = "Boundaries: Natural Earth (public domain); Kyiv city and Sevastopol: geoBoundaries (CC BY 3.0 IGO)"
+SHORT_ATTRIBUTION = "Boundaries: Natural Earth, geoBoundaries"  # for one-line source texts
 BOUNDARY_PATHS = {"countries": COUNTRIES_PATH, "admin1": ADMIN1_PATH}
 # Where figures find the files: the page serves them at these URLs, and the
 # export's renderer holds them under the same names, so both draw one figure.

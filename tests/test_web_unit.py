@@ -90,7 +90,7 @@ def test_render_outputs_count_summary_and_table(data):
     assert out["count"] == "2 of 12 events"
     assert out["summary"] == "11 Jan 2025 – 21 Jan 2025 · Battles"  # the count is beside it, said once
     assert out["title"] == "Battles, 11–21 Jan 2025"
-    assert out["source_line"] == "Source: RFE/RL, 21 Jan 2025 · Boundaries: Natural Earth"
+    assert out["source_line"] == "Source: RFE/RL, 21 Jan 2025 · Boundaries: Natural Earth, geoBoundaries"
     assert {row["event_id"] for row in out["table"]} == {"RFERL-20250121-01", "RFERL-20250121-02"}
     labels = [o["value"] for o in out["type_options"]]
     assert labels == list(data.store.bounds.types)

@@ -1,6 +1,7 @@
 """The view in words: the summary line, titles of exports, the source line."""
 from __future__ import annotations
 
+from ..boundaries import SHORT_ATTRIBUTION
 from ..store.contract import EventStore
 from ..view import ViewState
 
@@ -34,7 +35,7 @@ def describe_view(view: ViewState, store: EventStore, count: int) -> str:
 def source_line(data, view: ViewState) -> str:
     """Where the data comes from, for the title band (`data` is a store.dataset.Dataset)."""
     bounds = data.store.bounds
-    parts = [f"Events: {data.label} (to {bounds.last_day:%-d %b %Y})", "Boundaries: Natural Earth"]
+    parts = [f"Events: {data.label} (to {bounds.last_day:%-d %b %Y})", SHORT_ATTRIBUTION]
     if data.territory is not None and view.territory:
         snapshot = data.territory.snapshot_on(view.date_to or bounds.last_day)
         parts.append(f"Control line: {data.territory.name}" + (f" as of {snapshot.date:%-d %b %Y}" if snapshot else ""))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from functools import lru_cache
 
-from ..boundaries import admin1_index
+from ..boundaries import SHORT_ATTRIBUTION, admin1_index
 from ..render.describe import describe_view
 from ..view import ViewState, view_from_query
 from .dates import show_day
@@ -86,9 +86,9 @@ def filters_line(view: ViewState, store, count: int) -> str:
 
 
 def source_text(data, view: ViewState) -> str:
-    """Source: RFE/RL, 21 Jan 2025 · Boundaries: Natural Earth · Control line: DeepStateMap as of 20 Jan 2025."""
+    """Source: RFE/RL, 21 Jan 2025 · Boundaries: Natural Earth, geoBoundaries · Control line: DeepStateMap as of 20 Jan 2025."""
     parts = [f"Source: {data.label}" if data.label else "Source: not named"]
-    parts.append("Boundaries: Natural Earth")
+    parts.append(SHORT_ATTRIBUTION)
     if data.territory is not None and view.territory:
         bounds = data.store.bounds
         snapshot = data.territory.snapshot_on(view.date_to or bounds.last_day)
