@@ -45,11 +45,19 @@ def is_render(body: dict) -> bool:
     return "map.figure" in body.get("output", "")
 
 
+def _items(entries):
+    """The {id, property, value} items of a body's inputs or state, also inside the
+    lists Dash sends for a group of inputs (`[Input(...) for ...]` in the callback)."""
+    for item in entries or []:
+        if isinstance(item, list):
+            yield from _items(item)
+        elif isinstance(item, dict) and "id" in item:
+            yield item
+
+
 def _values(body: dict):
     for part in ("inputs", "state"):
-        for item in body.get(part, []):
-            if isinstance(item, dict) and "id" in item:
-                yield item
+        yield from _items(body.get(part))
 
 
 def _get(body: dict, key: str):
@@ -113,11 +121,11 @@ class Varier:
         query = self.query(view)
         values["view.data"] = query  # as an Input: the view to draw (a render callback fed by the controls')
         values["url.search"] = ("?" + query) if query else ""
-        for item in body.get("inputs", []):
+        for item in _items(body.get("inputs")):
             key = f"{item.get('id')}.{item.get('property')}"
             if key in values and "value" in item:
                 item["value"] = values[key]
-        for item in body.get("state", []):
+        for item in _items(body.get("state")):
             key = f"{item.get('id')}.{item.get('property')}"
             if key == "view.data" and self.shown is not None:
                 item["value"] = self.shown  # as State: what the page shows before this action

@@ -96,6 +96,10 @@ class FakeStore:
         counts = rows.groupby(["event_type", "sub_event_type"]).size()
         return {(t, s): int(counts.get((t, s), 0)) for t, s in pairs.itertuples(index=False)}
 
+    def counts_by_date_precision(self, view):
+        counts = self._match(view)["date_precision"].value_counts()
+        return {p: int(counts.get(p, 0)) for p in ("day", "week", "month", "year")}
+
     def country_level_count(self, view):
         return int((self._match(view)["geo_precision"] == "country").sum())
 
@@ -133,8 +137,10 @@ class FakeStore:
         counts = rows.groupby(["cell", "event_type"]).size().rename("count").reset_index()
         return counts.join(centres, on="cell")[CLUSTER_COLUMNS]
 
-    def records(self, view, limit=None, columns=None):
+    def records(self, view, limit=None, columns=None, precisions=None):
         rows = self._match(view).sort_values("event_date", ascending=False, kind="stable")
+        if precisions is not None:
+            rows = rows[rows["geo_precision"].isin(list(precisions))]
         if limit is not None:
             rows = rows.head(limit)
         return rows if columns is None else rows[columns]

@@ -62,6 +62,7 @@ def synthetic_events(rows: int, seed: int = 1) -> pd.DataFrame:
             "latitude": rng.uniform(45, 52, rows),
             "longitude": rng.uniform(25, 40, rows),
             "geo_precision": np.where(regions == "", "country", rng.choice(["town", "near", "region"], rows)),
+            "date_precision": rng.choice(["day", "day", "week", "month"], rows),
             "admin1_code": regions,
             "admin1_name": pd.Series(regions).map({"UA-14": "Donetsk", "UA-46": "Lviv", "RU-BEL": "Belgorod", "": ""}),
             "country_code": np.where(pd.Series(regions).str.startswith("RU"), "RU", "UA"),
@@ -139,6 +140,18 @@ def test_records_newest_first_with_limit_and_columns(store):
     assert records["event_date"].is_monotonic_decreasing
 
 
+def test_records_of_some_precisions_only(store):
+    coarse = store.records(ViewState(), columns=["event_id", "geo_precision", "event_date"], precisions=("region", "country"))
+    assert len(coarse) == 4 and set(coarse["geo_precision"]) == {"region", "country"}
+    assert coarse["event_date"].is_monotonic_decreasing
+    assert store.records(ViewState(types=("Battles",)), precisions=("country",)).empty
+
+
+def test_date_precision_counts_cover_every_precision(store):
+    assert store.counts_by_date_precision(ViewState()) == {"day": 10, "week": 2, "month": 0, "year": 0}
+    assert store.counts_by_date_precision(ViewState(types=("Battles",))) == {"day": 2, "week": 0, "month": 0, "year": 0}
+
+
 def test_record_returns_every_field_as_plain_values_or_none(store):
     record = store.record("RFERL-20250121-03")
     assert record["place"] == "Kazan" and record["admin1_code"] == "RU-TA" and record["event_date"] == "2025-01-20"
@@ -201,6 +214,9 @@ def test_every_store_answers_like_the_reference(synthetic, view):
         assert store.counts_by_type(view) == reference.counts_by_type(view), name
         assert store.counts_by_sub_type(view) == reference.counts_by_sub_type(view), name
         assert store.country_level_count(view) == reference.country_level_count(view), name
+        assert store.counts_by_date_precision(view) == reference.counts_by_date_precision(view), name
+        coarse = store.records(view, columns=["event_id", "geo_precision"], precisions=("region", "country"))
+        assert set(coarse["event_id"]) == set(reference.records(view, precisions=("region", "country"))["event_id"]), name
         regions = store.counts_by_region(view).sort_values("admin1_code").reset_index(drop=True)
         pd.testing.assert_frame_equal(regions, reference.counts_by_region(view).sort_values("admin1_code").reset_index(drop=True),
                                       check_dtype=False)

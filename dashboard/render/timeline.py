@@ -37,15 +37,15 @@ def timeline_figure(view: ViewState, store: EventStore, scale: float = 1.0) -> g
         )
     first, last = store.bounds.first_day, store.bounds.last_day
     start, end = view.date_from or first, view.date_to or last
-    figure.add_vrect(
-        x0=dt.datetime.combine(start, dt.time()) - dt.timedelta(hours=12),
-        x1=dt.datetime.combine(end, dt.time()) + dt.timedelta(hours=12),
-        fillcolor=colours["muted"],
-        opacity=0.15,
-        line_width=0,
-        layer="below",
-    )
+    # The shaded range as a plain shape: Plotly's add_vrect copies the figure (~0.1 s a call).
+    shaded = {
+        "type": "rect", "xref": "x", "yref": "paper", "y0": 0, "y1": 1,
+        "x0": dt.datetime.combine(start, dt.time()) - dt.timedelta(hours=12),
+        "x1": dt.datetime.combine(end, dt.time()) + dt.timedelta(hours=12),
+        "fillcolor": colours["muted"], "opacity": 0.15, "line": {"width": 0}, "layer": "below",
+    }
     figure.update_layout(
+        shapes=[shaded],
         barmode="stack",
         bargap=0.1,
         dragmode="select",

@@ -31,7 +31,7 @@ import pyarrow as pa
 from ..view import ViewState
 
 CACHED_METHODS = ("count", "counts_by_type", "counts_by_sub_type", "counts_by_day_and_type", "counts_by_region",
-                  "country_level_count", "points", "grid_counts", "clusters", "records")
+                  "counts_by_date_precision", "country_level_count", "points", "grid_counts", "clusters", "records")
 KEY_PREFIX = "territorial-dashboard:v1:"
 TTL_S = 3600
 MAX_RECORDS_CACHED = 5_000  # records() with a larger limit (or none) is not cached
@@ -166,6 +166,9 @@ class CachedStore:
     def counts_by_region(self, view):
         return self._remembered("counts_by_region", view)
 
+    def counts_by_date_precision(self, view):
+        return self._remembered("counts_by_date_precision", view)
+
     def country_level_count(self, view):
         return self._remembered("country_level_count", view)
 
@@ -178,9 +181,9 @@ class CachedStore:
     def clusters(self, view, cell_deg):
         return self._remembered("clusters", view, float(cell_deg))
 
-    def records(self, view, limit=None, columns=None):
-        if limit is None or limit > MAX_RECORDS_CACHED:
-            return self.store.records(view, limit, columns)
+    def records(self, view, limit=None, columns=None, precisions=None):
+        if limit is None or limit > MAX_RECORDS_CACHED or precisions is not None:
+            return self.store.records(view, limit, columns, precisions)
         return self._remembered("records", view, int(limit), list(columns) if columns is not None else None)
 
     def extent(self):
@@ -211,7 +214,7 @@ def _frame_from(data: bytes) -> pd.DataFrame:
 def _encode(method: str, answer) -> bytes:
     if method in ("count", "country_level_count"):
         return b"J" + json.dumps(int(answer)).encode()
-    if method == "counts_by_type":
+    if method in ("counts_by_type", "counts_by_date_precision"):
         return b"J" + json.dumps({str(k): int(v) for k, v in answer.items()}).encode()
     if method == "counts_by_sub_type":
         return b"J" + json.dumps([[t, s, int(n)] for (t, s), n in answer.items()]).encode()

@@ -87,6 +87,9 @@ class EventStore(Protocol):
     def counts_by_sub_type(self, view: ViewState) -> dict[tuple[str, str], int]:
         """(type, sub-type) -> matching events, for every pair in the data."""
 
+    def counts_by_date_precision(self, view: ViewState) -> dict[str, int]:
+        """schema.DATE_PRECISIONS ("day", "week", "month", "year") -> matching events (0 included)."""
+
     def country_level_count(self, view: ViewState) -> int:
         """Matching events whose place is known only to the country."""
 
@@ -102,8 +105,11 @@ class EventStore(Protocol):
         `cell` is a stable text key of the grid cell (e.g. "12:345"); map
         clustering at a zoom picks the cell size and draws one mark per cell."""
 
-    def records(self, view: ViewState, limit: int | None = None, columns: list[str] | None = None) -> pd.DataFrame:
-        """The matching events, newest first; `limit` the first N, `columns` only these."""
+    def records(self, view: ViewState, limit: int | None = None, columns: list[str] | None = None,
+                precisions: tuple[str, ...] | None = None) -> pd.DataFrame:
+        """The matching events, newest first; `limit` the first N, `columns` only these;
+        `precisions` only events of these geo precisions (the map's region and country
+        marks need a few per cent of a million events, not all of them)."""
 
     def record(self, event_id: str) -> dict | None:
         """One event's every field as plain Python values, or None."""

@@ -20,7 +20,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..schema import GEO_PRECISIONS, TYPE_COLOURS
+from ..schema import DATE_PRECISIONS, GEO_PRECISIONS, TYPE_COLOURS
 from .contract import POINT_COLUMNS
 from ..view import DataBounds, ViewState
 
@@ -213,6 +213,16 @@ class InMemoryEventStore:
         counts = np.bincount(self.sub_type.codes[rows], minlength=len(self.sub_type.categories))
         return {tuple(c.split("\x1f")): int(n) for c, n in zip(self.sub_type.categories, counts)}
 
+    def counts_by_date_precision(self, view: ViewState) -> dict[str, int]:
+        rows = self.rows(_filters_only(view))
+        counts = np.bincount(self.date_precision.codes[rows], minlength=len(self.date_precision.categories))
+        found = dict(zip(self.date_precision.categories, counts))
+        return {p: int(found.get(p, 0)) for p in DATE_PRECISIONS}
+
+    @cached_property
+    def date_precision(self) -> _Codes:
+        return _Codes(self.frame["date_precision"])
+
     def country_level_count(self, view: ViewState) -> int:
         rows = self.rows(_filters_only(view))
         code = self.precision.position.get("country")
@@ -290,9 +300,12 @@ class InMemoryEventStore:
 
     # --------------------------------------------------------------- records
 
-    def records(self, view: ViewState, limit: int | None = None, columns: list[str] | None = None) -> pd.DataFrame:
+    def records(self, view: ViewState, limit: int | None = None, columns: list[str] | None = None,
+                precisions: tuple[str, ...] | None = None) -> pd.DataFrame:
         """The matching events, newest first (ties in store order); limit: the first N; columns: only these."""
         rows = self.rows(_filters_only(view))
+        if precisions is not None:
+            rows = rows[self.precision.allowed(precisions)[rows]]
         key = -self.day[rows].astype(np.int64) * (self.total + 1) + np.arange(len(rows))
         if limit is not None and limit < len(rows):
             chosen = np.argpartition(key, limit)[:limit]  # sort only the N shown

@@ -44,7 +44,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from ..schema import GEO_PRECISIONS, TYPE_COLOURS
+from ..schema import DATE_PRECISIONS, GEO_PRECISIONS, TYPE_COLOURS
 from ..view import DataBounds, ViewState
 from . import pg_summary
 from .contract import CLUSTER_COLUMNS, GRID_COLUMNS, POINT_COLUMNS, REGION_COUNT_COLUMNS
@@ -216,6 +216,11 @@ class PostgisStore:
     def counts_by_day_and_type(self, view: ViewState) -> pd.DataFrame:
         return pg_summary.by_day_and_type(self._matching_summary(view))
 
+    def counts_by_date_precision(self, view: ViewState) -> dict[str, int]:
+        condition, params = self._where(filters_only(view))
+        found = dict(self._rows(f"SELECT date_precision, count(*) FROM events WHERE {condition} GROUP BY 1", params))
+        return {p: int(found.get(p, 0)) for p in DATE_PRECISIONS}
+
     def country_level_count(self, view: ViewState) -> int:
         return pg_summary.country_level(self._matching_summary(view))
 
@@ -328,10 +333,13 @@ class PostgisStore:
             return "", []
         return " LEFT JOIN territory_positions t ON t.layer_key = %s AND t.seq = e.seq", [self._layer_key]
 
-    def records(self, view: ViewState, limit: int | None = None, columns: list[str] | None = None) -> pd.DataFrame:
+    def records(self, view: ViewState, limit: int | None = None, columns: list[str] | None = None,
+                precisions: tuple[str, ...] | None = None) -> pd.DataFrame:
         """The matching events, newest first (ties in import order)."""
         kinds = self._columns(columns)
         condition, params = self._where(filters_only(view), prefix="e.")
+        if precisions is not None:
+            condition, params = f"({condition}) AND e.geo_precision = ANY(%s)", [*params, list(precisions)]
         join, join_params = self._territory_join()
         query = f"SELECT {self._select_list(kinds)} FROM events e{join} WHERE {condition} ORDER BY e.event_date DESC, e.seq"
         if limit is not None:

@@ -22,11 +22,10 @@ def map_legend(data: Dataset, view: ViewState, territory_layers):
     store = data.store
     zoom = view.zoom if view.zoom is not None else first_view(store, territory_layers)[2]
     marks = compute_marks(view, store, zoom) if view.mode == "points" else None
-    precisions = store.records(view, columns=["date_precision"])["date_precision"].value_counts().to_dict() if store.count(view) else {}
     legend = legend_entries(
         view, store, marks=marks, zoom=zoom, territory=territory_legend(data, view),
         scale_note=SCALE_NOTES.get(view.mode, ""), ramp=tuple(RAMPS[view.theme]),
-        date_precisions={p: precisions.get(p, 0) for p in ("day", "week", "month", "year")},
+        date_precisions=store.counts_by_date_precision(view),
     )
     return marks, legend_children(legend, marks.country_level if marks is not None else 0)
 
