@@ -258,3 +258,14 @@ def test_a_slow_first_answer_is_still_drawn(slow_first_answer_server, browser):
     shown = lambda d: [e.get_attribute("textContent") for e in d.find_elements(By.ID, "count")]  # noqa: E731
     wait_for(browser, lambda d: shown(d) == ["12 of 12 events"], timeout=40, message="the page never drew its events")
     wait_for(browser, lambda d: ids_on_map(d), message="no events on the map")
+
+
+def test_a_pan_of_the_map_reaches_the_link(server, browser):
+    # A drag passes the browser-side filter of relayouts (only those with a centre).
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    open_page(browser, server.url + "/")
+    assert "at=" not in browser.current_url
+    canvas = browser.find_element(By.CSS_SELECTOR, "#map .maplibregl-canvas")
+    ActionChains(browser).move_to_element(canvas).click_and_hold().move_by_offset(120, 60).move_by_offset(60, 30).release().perform()
+    wait_for(browser, lambda d: "at=" in d.current_url, message=f"the link did not follow the pan ({browser.current_url})")
