@@ -287,20 +287,24 @@ def test_a_thirty_four_type_file_exports_the_pages_twelve_colours_and_other(tmp_
     assert other == f"Other types: 22 types ({next(e.count for e in page if e.colour == OTHER_COLOUR):,})"
 
 
-def test_the_control_layer_exports_the_pages_entries_with_swatches_and_areas(tmp_path):
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_the_control_layer_exports_the_pages_entries_with_swatches_and_areas(tmp_path, theme):
     from dashboard.render.legend import legend_entries
-    from dashboard.render.style import GAINED_COLOUR, LOST_COLOUR, TERRITORY_COLOUR
+    from dashboard.render.style import CONTROL_COLOUR_NAMES, CONTROL_COLOURS
     from dashboard.render.territory import territory_legend
 
     data = _open(tmp_path, territory=Path(__file__).resolve().parents[1] / "data" / "territory-sample")
-    view = ViewState()
+    view = ViewState(theme=theme)
     page = legend_entries(view, data.store, territory=territory_legend(data, view)).group("Control layer")
     figure = build_export_figure(view, data, width=1920, height=1080)
     exported = _panel(figure, "Control layer")
     assert exported == [(e.label, e.colour) for e in page]
-    # The subtitle's sentence names the colours drawn (it said orange and purple from an older palette).
-    subtitle = next(a.text for a in figure.layout.annotations if a.text.startswith("Control line:"))
-    assert "gained (deep purple)" in subtitle.replace("<br>", " ") and "lost (turquoise)" in subtitle.replace("<br>", " ")
-    assert [colour for _, colour in exported] == [TERRITORY_COLOUR, GAINED_COLOUR, LOST_COLOUR]
+    # The theme's colours, on the map as in the legend, and the subtitle's sentence names the colours drawn
+    # (it said "deep purple" in the dark theme too, where the purple was not what readers saw).
+    colours, names = CONTROL_COLOURS[theme], CONTROL_COLOUR_NAMES[theme]
+    assert [colour for _, colour in exported] == [colours["occupied"], colours["gained"], colours["lost"]]
+    assert [layer["color"] for layer in figure.layout.map.layers] == [colours["occupied"], colours["gained"], colours["lost"]]
+    subtitle = next(a.text for a in figure.layout.annotations if a.text.startswith("Control line:")).replace("<br>", " ")
+    assert f"gained ({names['gained']})" in subtitle and f"lost ({names['lost']})" in subtitle
     assert exported[0][0] == "Occupied as of 21 Jan 2025, per DeepStateMap"
     assert exported[1][0].startswith("Gained 11 Jan – 21 Jan 2025: ") and exported[1][0].endswith(" km²")

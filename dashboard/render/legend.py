@@ -15,6 +15,7 @@ from ..schema import OTHER_COLOUR, OTHER_LABEL, PALETTE, type_colours
 from ..store.contract import EventStore
 from ..view import ViewState
 from .clusters import mark_px
+from .style import CHANGE_OPACITY
 
 MAX_TYPES = 12
 MAX_SWATCH_PX = 40
@@ -118,8 +119,8 @@ def control_entries(territory: dict) -> list[Entry]:
     entries = [Entry(territory["label"], territory["colour"], "square", 16.0, territory.get("opacity", 0.35))]
     if territory.get("gained_km2") is not None:
         span = f"{territory['from']:%-d %b} – {territory['to']:%-d %b %Y}"
-        entries.append(Entry(f"Gained {span}: {territory['gained_km2']:,.1f} km²", territory["gained_colour"], "square", 16.0, 0.75))
-        entries.append(Entry(f"Lost {span}: {territory['lost_km2']:,.1f} km²", territory["lost_colour"], "square", 16.0, 0.75))
+        entries.append(Entry(f"Gained {span}: {territory['gained_km2']:,.1f} km²", territory["gained_colour"], "square", 16.0, CHANGE_OPACITY))
+        entries.append(Entry(f"Lost {span}: {territory['lost_km2']:,.1f} km²", territory["lost_colour"], "square", 16.0, CHANGE_OPACITY))
     return entries
 
 

@@ -25,13 +25,12 @@ from .clusters import Marks, compute_marks, mark_px
 from .points import add_point_traces
 from .style import (
     DENSITY_MAX_CELLS,
+    CHANGE_OPACITY,
     FONT,
-    GAINED_COLOUR,
-    LOST_COLOUR,
     PAGE_MAP_SIZE,
     RAMPS,
-    TERRITORY_COLOUR,
     THEMES,
+    control_colours,
     hover_text,
 )
 
@@ -102,17 +101,18 @@ def first_view(store: EventStore, territory: list[dict] | None, width_px: int = 
     return fit_map_view(lons, lats, width_px, height_px)
 
 
-def territory_layers(geojson: dict | None, opacity: float = 0.35, change: dict | None = None) -> list[dict]:
-    """The control layer, drawn beneath the borders, the names and the events."""
+def territory_layers(geojson: dict | None, opacity: float = 0.35, change: dict | None = None, theme: str = "light") -> list[dict]:
+    """The control layer in the theme's colours, drawn beneath the borders, the names and the events."""
+    colours = control_colours(theme)
     layers = []
     if geojson:
-        layers.append({"sourcetype": "geojson", "source": geojson, "type": "fill", "color": TERRITORY_COLOUR, "opacity": opacity, "below": DATA_ANCHOR})
+        layers.append({"sourcetype": "geojson", "source": geojson, "type": "fill", "color": colours["occupied"], "opacity": opacity, "below": DATA_ANCHOR})
     if change:
-        for kind, colour in (("gained", GAINED_COLOUR), ("lost", LOST_COLOUR)):
+        for kind in ("gained", "lost"):
             features = [f for f in change.get("features", []) if f.get("properties", {}).get("change") == kind]
             if features:
                 layers.append({"sourcetype": "geojson", "source": {"type": "FeatureCollection", "features": features},
-                               "type": "fill", "color": colour, "opacity": 0.75, "below": DATA_ANCHOR})
+                               "type": "fill", "color": colours[kind], "opacity": CHANGE_OPACITY, "below": DATA_ANCHOR})
     return layers
 
 
@@ -215,7 +215,7 @@ def _add_legend_traces(figure, view, store, territory_label, scale, marks):
             n = marks.country_level
             entry(f"country only: {n:,} event{'s' if n != 1 else ''}, not drawn", "#8c8c8c", 4 * scale, 0.2, "precision", "Location precision")
     if territory_label:
-        entry(territory_label, TERRITORY_COLOUR, 16 * scale)
+        entry(territory_label, control_colours(view.theme)["occupied"], 16 * scale)
 
 
 def _add_choropleth(figure, store, view, admin1_source):
