@@ -17,11 +17,12 @@ import plotly.graph_objects as go
 
 from .. import basemap as basemap_files
 from ..boundaries import BOUNDARY_URLS
-from ..schema import GEO_PRECISION_DESCRIPTIONS, type_colours
+from ..schema import type_colours
 from ..store.contract import EventStore
 from ..view import ViewState
 from .basemap import DATA_ANCHOR, basemap_style
-from .clusters import Marks, compute_marks, mark_px
+from .clusters import Marks, compute_marks
+from .legend import precision_entries
 from .points import add_point_traces
 from .style import (
     DENSITY_MAX_CELLS,
@@ -161,7 +162,7 @@ def map_figure(
         add_point_traces(figure, marks, store, view.theme, zoom, scale, _selected(store, view, selected_ids))
     if count == 0:
         extra_notes.append("No events match these filters.")
-    _add_legend_traces(figure, view, store, territory_label, scale, marks)
+    _add_legend_traces(figure, view, store, territory_label, scale, marks, zoom)
     user_style = basemap if basemap and "{z}" not in basemap and not basemap_files.is_local_pmtiles(basemap) else None
     style = user_style or basemap_style(
         view.theme, centre=(centre_lat, centre_lon), zoom=zoom, size_px=(width_px, height_px),
@@ -194,12 +195,13 @@ def _selected(store, view, selected_ids):
     return rows[rows["event_id"].isin(selected_ids)]
 
 
-def _add_legend_traces(figure, view, store, territory_label, scale, marks):
+def _add_legend_traces(figure, view, store, territory_label, scale, marks, zoom):
     """Legend-only traces (no points): what the exporter's frame lists, as the page's legend does."""
-    def entry(name, colour, size, opacity=1.0, group=None, title=None):
+    def entry(name, colour, size, opacity=1.0, group=None, title=None, shape="circle"):
         figure.add_trace(dict(
             type="scattermap", lat=[None], lon=[None], mode="markers", marker={"size": size, "color": colour, "opacity": opacity},
             name=hover_text(name), hoverinfo="skip", legendgroup=group, legendgrouptitle={"text": title} if title else None,
+            meta={"shape": shape},  # circle, ring or text: how the export's legend draws the symbol
         ))
 
     counts = store.counts_by_type(view)
@@ -207,13 +209,10 @@ def _add_legend_traces(figure, view, store, territory_label, scale, marks):
     for event_type in store.bounds.types:
         if counts.get(event_type):
             entry(event_type, colours[event_type], 14 * scale, group=event_type)
-    if view.mode == "points":
-        for n in (1, 10, 100):
-            entry(f"{n:,} event{'s' if n != 1 else ''} at or near a place", "#8c8c8c", float(mark_px(n)) * scale, 0.9, "precision", "Location precision")
-        entry(f"region only: {GEO_PRECISION_DESCRIPTIONS['region']} (circle of its size)", "#8c8c8c", 30 * scale, 0.35, "precision", "Location precision")
-        if marks is not None and marks.country_level:
-            n = marks.country_level
-            entry(f"country only: {n:,} event{'s' if n != 1 else ''}, not drawn", "#8c8c8c", 4 * scale, 0.2, "precision", "Location precision")
+    if view.mode == "points":  # the page legend's words and sizes (render/legend.py), at this map's zoom and scale
+        for e in precision_entries(marks, zoom, scale):
+            label = f"{e.label} ({e.note})" if e.note else e.label
+            entry(label, e.colour, e.size_px if e.colour else 0, e.opacity, "precision", "Location precision", e.shape)
     if territory_label:
         entry(territory_label, control_colours(view.theme)["occupied"], 16 * scale)
 
