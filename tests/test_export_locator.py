@@ -287,20 +287,53 @@ def test_a_thirty_four_type_file_exports_the_pages_twelve_colours_and_other(tmp_
     assert other == f"Other types: 22 types ({next(e.count for e in page if e.colour == OTHER_COLOUR):,})"
 
 
-def test_the_control_layer_exports_the_pages_entries_with_swatches_and_areas(tmp_path):
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_the_control_layer_exports_the_pages_entries_with_swatches_and_areas(tmp_path, theme):
     from dashboard.render.legend import legend_entries
-    from dashboard.render.style import GAINED_COLOUR, LOST_COLOUR, TERRITORY_COLOUR
+    from dashboard.render.style import CONTROL_COLOUR_NAMES, CONTROL_COLOURS
     from dashboard.render.territory import territory_legend
 
     data = _open(tmp_path, territory=Path(__file__).resolve().parents[1] / "data" / "territory-sample")
-    view = ViewState()
+    view = ViewState(theme=theme)
     page = legend_entries(view, data.store, territory=territory_legend(data, view)).group("Control layer")
     figure = build_export_figure(view, data, width=1920, height=1080)
     exported = _panel(figure, "Control layer")
     assert exported == [(e.label, e.colour) for e in page]
-    # The subtitle's sentence names the colours drawn (it said orange and purple from an older palette).
-    subtitle = next(a.text for a in figure.layout.annotations if a.text.startswith("Control line:"))
-    assert "gained (deep purple)" in subtitle.replace("<br>", " ") and "lost (turquoise)" in subtitle.replace("<br>", " ")
-    assert [colour for _, colour in exported] == [TERRITORY_COLOUR, GAINED_COLOUR, LOST_COLOUR]
+    # The theme's colours, on the map as in the legend, and the subtitle's sentence names the colours drawn
+    # (it said "deep purple" in the dark theme too, where the purple was not what readers saw).
+    colours, names = CONTROL_COLOURS[theme], CONTROL_COLOUR_NAMES[theme]
+    assert [colour for _, colour in exported] == [colours["occupied"], colours["gained"], colours["lost"]]
+    assert [layer["color"] for layer in figure.layout.map.layers] == [colours["occupied"], colours["gained"], colours["lost"]]
+    subtitle = next(a.text for a in figure.layout.annotations if a.text.startswith("Control line:")).replace("<br>", " ")
+    assert f"gained ({names['gained']})" in subtitle and f"lost ({names['lost']})" in subtitle
     assert exported[0][0] == "Occupied as of 21 Jan 2025, per DeepStateMap"
     assert exported[1][0].startswith("Gained 11 Jan – 21 Jan 2025: ") and exported[1][0].endswith(" km²")
+
+
+@pytest.mark.parametrize("shared", [False, True])
+def test_the_precision_key_exports_the_pages_words_at_the_exported_zoom(tmp_path, shared):
+    """One source of the words (render/legend.py); the sizes those drawn on the exported map, whose zoom
+    differs from the page's.  The export used to say "region only: … (circle of its size)" at a fixed 30 px."""
+    from dashboard.export.frame import MAP_SCALE
+    from dashboard.render.clusters import compute_marks, mark_px, region_px
+    from dashboard.render.legend import MAX_SWATCH_PX, precision_entries
+
+    data = _open(tmp_path)
+    view = ViewState(center_lat=52.0, center_lon=37.0, zoom=5.0) if shared else ViewState()
+    figure = build_export_figure(view, data, width=1920, height=1080)
+    zoom, centre = figure.layout.map.zoom, figure.layout.map.center
+    assert zoom != (5.0 if shared else 3.6)  # the export's map is larger than the page's: another zoom
+    marks = compute_marks(view.replace(center_lat=centre.lat, center_lon=centre.lon, zoom=zoom), data.store, zoom)
+    page = precision_entries(marks, zoom)
+    exported = _panel(figure, "Location precision")
+    assert [label for label, _ in exported] == [e.label + (f" ({e.note})" if e.note else "") for e in page]
+    region = marks.regions.iloc[0]
+    px = float(region_px(region["radius_km"], region["latitude"], zoom))
+    assert f"{px:,.0f} px at this zoom" in exported[3][0]
+    # Each symbol's diameter in the panel: the marks as drawn (1.5x on an export), the region circle at its size.
+    annotations = [a for a in figure.layout.annotations if a.x > 1 and a.yanchor == "middle"]
+    ys = [next(a.y for a in annotations if a.text.replace("<br>", " ") == label) for label, _ in exported[:4]]
+    sizes = [next(s.x1 - s.x0 for s in figure.layout.shapes if s.xsizemode == "pixel" and round(s.yanchor, 6) == round(y, 6)) for y in ys]
+    assert sizes[:3] == pytest.approx([float(mark_px(n)) * MAP_SCALE for n in (1, 10, 100)])
+    assert sizes[3] == pytest.approx(min(px, MAX_SWATCH_PX * MAP_SCALE))
+    assert exported[4][1] is None  # "Only the country known: not drawn": no symbol

@@ -6,7 +6,8 @@ import itertools
 import numpy as np
 import pytest
 
-from dashboard.render.style import GAINED_COLOUR, LOST_COLOUR, MARK_RING, RAMPS, TERRITORY_COLOUR, THEMES
+from dashboard.render.style import CHANGE_OPACITY, CONTROL_COLOURS, MARK_RING, RAMPS, THEMES
+from dashboard.view import DEFAULT_OPACITY
 from dashboard.render.basemap import BASEMAP_COLOURS
 from dashboard.schema import OTHER_COLOUR, PALETTE, TYPE_COLOURS, type_colour, type_colours
 
@@ -68,12 +69,36 @@ def test_every_pair_of_palette_colours_is_distinguishable(vision, least):
     assert worst[0] >= least, worst
 
 
-def test_control_layer_colours_are_no_type_colour():
-    for colour in (TERRITORY_COLOUR, GAINED_COLOUR, LOST_COLOUR):
+def over(colour: str, ground: str, opacity: float) -> str:
+    """`colour` drawn at `opacity` over `ground`, as MapLibre blends a fill (in sRGB)."""
+    mix = [opacity * int(colour[i:i + 2], 16) + (1 - opacity) * int(ground[i:i + 2], 16) for i in (1, 3, 5)]
+    return "#" + "".join(f"{round(c):02X}" for c in mix)
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_control_layer_colours_are_no_type_colour(theme):
+    colours = CONTROL_COLOURS[theme]
+    for colour in colours.values():
         assert min(delta_e(colour, p) for p in PALETTE + [OTHER_COLOUR]) >= 20, colour
-    assert delta_e(TERRITORY_COLOUR, GAINED_COLOUR) >= 25 and delta_e(TERRITORY_COLOUR, LOST_COLOUR) >= 25
-    # The old "gained" orange was 16 Delta-E from Battles' vermillion; the new one is far from it.
-    assert delta_e(GAINED_COLOUR, TYPE_COLOURS["Battles"]) > 40
+    for a, b in itertools.combinations(colours.values(), 2):
+        assert delta_e(a, b) >= 25, (a, b)
+    # The old "gained" orange was 16 Delta-E from Battles' vermillion.
+    assert delta_e(colours["gained"], TYPE_COLOURS["Battles"]) > 40
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_control_layer_reads_on_the_land_of_its_theme(theme):
+    """As drawn on the map: the occupied wash over the land, gained ground over that wash (it lies
+    inside the end date's area), lost ground over the land.  The old single set failed here: the
+    deep purple "gained" stood 1.3:1 from the dark occupied area, the turquoise "lost" 1.6:1 from light land."""
+    land, colours = THEMES[theme]["land"], CONTROL_COLOURS[theme]
+    occupied = over(colours["occupied"], land, DEFAULT_OPACITY)
+    gained, lost = over(colours["gained"], occupied, CHANGE_OPACITY), over(colours["lost"], land, CHANGE_OPACITY)
+    for colour in colours.values():  # the full colour: the legend's swatch edge, and the layer at 100% opacity
+        assert contrast(colour, land) >= 3.0, colour  # WCAG 1.4.11, graphical objects
+    assert contrast(gained, occupied) >= 3.0 and contrast(lost, land) >= 3.0
+    # A light wash, so events stay readable on it; still clearly not bare land.
+    assert delta_e(occupied, land) >= 20
 
 
 @pytest.mark.parametrize("theme", ["light", "dark"])

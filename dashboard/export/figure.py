@@ -9,6 +9,7 @@ URLs and the renderer supplies the files.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 from typing import TYPE_CHECKING
@@ -96,25 +97,36 @@ def build_export_figure(
         groups["Control layer"] = [Entry(e.label, e.colour, size, e.opacity, square=True) for e in control_entries(control)]
     colourbar = next((trace for trace in figure.data if "colorbar" in trace), None)
     frame.set_text(headline, " · ".join(subtitle), " · ".join(sources))
-    frame.set_panel(groups, COLOURBAR_TITLES.get(view.mode) if colourbar else None)
+    colourbar_title = COLOURBAR_TITLES.get(view.mode) if colourbar else None
 
-    # The extent for the map's final size (map_figure fitted a default size).
-    map_width, map_height = frame.map_size()
-    if view.center_lat is not None and view.center_lon is not None and view.zoom is not None:
-        centre_lat, centre_lon, zoom = view.center_lat, view.center_lon, _zoom_for_size(view.zoom, map_width, map_height)
-    else:
-        centre_lat, centre_lon, zoom = first_view(store, territory, map_width, map_height)
-    # Drawn again for the map's own size and zoom: clusters, region circles and basemap detail follow the zoom.
-    figure = map_figure(
-        view.replace(center_lat=centre_lat, center_lon=centre_lon, zoom=zoom),
-        store,
-        territory=territory,
-        territory_label=territory_label,
-        scale=MAP_SCALE * frame.unit,
-        width_px=map_width,
-        height_px=map_height,
-        notes=() if territory or not territory_sentence else (territory_sentence,),
-    )
+    # Drawn again for the map's own size and zoom: clusters, region circles and basemap detail follow the zoom,
+    # and so does the precision key's region circle, whose size can widen the panel and so change the zoom:
+    # laid out again until the key matches the map drawn (once more at most, in practice).
+    drawn_size = None
+    for _ in range(3):
+        frame.set_panel({group: [dataclasses.replace(e) for e in entries] for group, entries in groups.items()}, colourbar_title)
+        map_width, map_height = frame.map_size()
+        if (map_width, map_height) == drawn_size:
+            break
+        if view.center_lat is not None and view.center_lon is not None and view.zoom is not None:
+            centre_lat, centre_lon, zoom = view.center_lat, view.center_lon, _zoom_for_size(view.zoom, map_width, map_height)
+        else:
+            centre_lat, centre_lon, zoom = first_view(store, territory, map_width, map_height)
+        figure = map_figure(
+            view.replace(center_lat=centre_lat, center_lon=centre_lon, zoom=zoom),
+            store,
+            territory=territory,
+            territory_label=territory_label,
+            scale=MAP_SCALE * frame.unit,
+            width_px=map_width,
+            height_px=map_height,
+            notes=() if territory or not territory_sentence else (territory_sentence,),
+        )
+        drawn_size = (map_width, map_height)
+        precision = legend_groups(figure, {}, territory).get("Location precision")
+        if precision is None or precision == groups.get("Location precision"):
+            break
+        groups["Location precision"] = precision
     colourbar = next((trace for trace in figure.data if "colorbar" in trace), None)
     extent = frame_extent(centre_lat, centre_lon, zoom, map_width, map_height)
     cells = store.clusters(view, LOCATOR_CELL_DEG).groupby("cell").agg(longitude=("longitude", "first"), latitude=("latitude", "first"), count=("count", "sum"))

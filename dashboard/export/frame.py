@@ -57,6 +57,7 @@ class Entry:
     size: float  # symbol diameter in pixels
     opacity: float = 1.0
     square: bool = False  # an area (the control layer) rather than a point
+    ring: bool = False  # an area of known size (a region-level event's circle), outlined as on the page
 
 
 def legend_groups(figure, counts: dict, territory: list[dict]) -> dict[str, list[Entry]]:
@@ -74,7 +75,9 @@ def legend_groups(figure, counts: dict, territory: list[dict]) -> dict[str, list
         if trace.type != "scattermap" or trace.showlegend is False:
             continue
         label = html.unescape(trace.name or "")
-        entry = Entry(label, trace.marker.color, float(trace.marker.size or 12), float(trace.marker.opacity or 1.0))
+        shape = (trace.meta or {}).get("shape") if isinstance(trace.meta, dict) else None
+        size = float(trace.marker.size if trace.marker.size is not None else 12)
+        entry = Entry(label, trace.marker.color, size, float(trace.marker.opacity or 1.0), ring=shape == "ring")
         if trace.legendgroup == "precision":
             group = trace.legendgrouptitle.text or "Location precision"
         elif label in counts and entry.colour == OTHER_COLOUR:
@@ -228,7 +231,8 @@ class Frame:
             for entry in entries:
                 height = max(entry.size, (entry.label.count("<br>") + 1) * self.line)
                 centre = top + height / 2
-                self.shapes.append(self._symbol(entry, *to_paper(symbol_x, centre), colours))
+                if entry.colour:  # a text entry ("Only the country known: not drawn") has no symbol
+                    self.shapes.append(self._symbol(entry, *to_paper(symbol_x, centre), colours))
                 self.annotations.append(self._label(entry.label, *to_paper(label_x, centre), "middle", colours["text"]))
                 top += height + 0.35 * self.legend_px
             top += 0.7 * self.legend_px
@@ -308,8 +312,8 @@ class Frame:
             "y0": -radius,
             "y1": radius,
             "fillcolor": entry.colour,
-            "opacity": entry.opacity,
-            "line": {"width": 1 if entry.square else 0, "color": entry.colour},
+            "opacity": max(entry.opacity, 0.35) if entry.ring else entry.opacity,
+            "line": {"width": 2 * self.unit if entry.ring else 1 if entry.square else 0, "color": entry.colour},
             "layer": "above",
         }
 

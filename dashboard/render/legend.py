@@ -15,6 +15,7 @@ from ..schema import OTHER_COLOUR, OTHER_LABEL, PALETTE, type_colours
 from ..store.contract import EventStore
 from ..view import ViewState
 from .clusters import mark_px
+from .style import CHANGE_OPACITY
 
 MAX_TYPES = 12
 MAX_SWATCH_PX = 40
@@ -91,21 +92,25 @@ def legend_entries(
     return legend
 
 
-def precision_entries(marks, zoom: float | None) -> list[Entry]:
-    """The precision key at the sizes drawn: marks by count, regions at their size, countries not drawn."""
-    entries = [Entry(f"A place (or near it): {n:,} event{'s' if n != 1 else ''}", "#8c8c8c", "circle", float(mark_px(n)), 0.9)
+def precision_entries(marks, zoom: float | None, scale: float = 1.0) -> list[Entry]:
+    """The precision key at the sizes drawn: marks by count, regions at their size, countries not drawn.
+
+    The one source of these words: the page's legend and the export's both read it.  `scale`: the
+    marks' enlargement (an export draws them 1.5x); a region circle is its ground size at `zoom`."""
+    entries = [Entry(f"A place (or near it): {n:,} event{'s' if n != 1 else ''}", "#8c8c8c", "circle", float(mark_px(n)) * scale, 0.9)
                for n in (1, 10, 100)]
+    label = "Only the region known: a circle of the region's size"
     if marks is not None and len(marks.regions) and zoom is not None:
         from .clusters import region_px
 
         first = marks.regions.iloc[0]
         px = float(region_px(first["radius_km"], first["latitude"], zoom))
         entries.append(Entry(
-            "Only the region known: a circle of the region's size", "#8c8c8c", "ring", min(px, MAX_SWATCH_PX), 0.35,
+            label, "#8c8c8c", "ring", min(px, MAX_SWATCH_PX * scale), 0.35,
             note=f"{first['admin1_name']}: {first['radius_km']:,.0f} km radius, {px:,.0f} px at this zoom",
         ))
     else:
-        entries.append(Entry("Only the region known: a circle of the region's size", "#8c8c8c", "ring", 30.0, 0.35))
+        entries.append(Entry(label, "#8c8c8c", "ring", 30.0 * scale, 0.35))
     country = marks.country_level if marks is not None else 0
     entries.append(Entry(
         f"Only the country known: not drawn ({country:,} event{'s' if country != 1 else ''})",
@@ -118,8 +123,8 @@ def control_entries(territory: dict) -> list[Entry]:
     entries = [Entry(territory["label"], territory["colour"], "square", 16.0, territory.get("opacity", 0.35))]
     if territory.get("gained_km2") is not None:
         span = f"{territory['from']:%-d %b} – {territory['to']:%-d %b %Y}"
-        entries.append(Entry(f"Gained {span}: {territory['gained_km2']:,.1f} km²", territory["gained_colour"], "square", 16.0, 0.75))
-        entries.append(Entry(f"Lost {span}: {territory['lost_km2']:,.1f} km²", territory["lost_colour"], "square", 16.0, 0.75))
+        entries.append(Entry(f"Gained {span}: {territory['gained_km2']:,.1f} km²", territory["gained_colour"], "square", 16.0, CHANGE_OPACITY))
+        entries.append(Entry(f"Lost {span}: {territory['lost_km2']:,.1f} km²", territory["lost_colour"], "square", 16.0, CHANGE_OPACITY))
     return entries
 
 

@@ -17,21 +17,21 @@ import plotly.graph_objects as go
 
 from .. import basemap as basemap_files
 from ..boundaries import BOUNDARY_URLS
-from ..schema import GEO_PRECISION_DESCRIPTIONS, type_colours
+from ..schema import type_colours
 from ..store.contract import EventStore
 from ..view import ViewState
 from .basemap import DATA_ANCHOR, basemap_style
-from .clusters import Marks, compute_marks, mark_px
+from .clusters import Marks, compute_marks
+from .legend import precision_entries
 from .points import add_point_traces
 from .style import (
     DENSITY_MAX_CELLS,
+    CHANGE_OPACITY,
     FONT,
-    GAINED_COLOUR,
-    LOST_COLOUR,
     PAGE_MAP_SIZE,
     RAMPS,
-    TERRITORY_COLOUR,
     THEMES,
+    control_colours,
     hover_text,
 )
 
@@ -102,17 +102,18 @@ def first_view(store: EventStore, territory: list[dict] | None, width_px: int = 
     return fit_map_view(lons, lats, width_px, height_px)
 
 
-def territory_layers(geojson: dict | None, opacity: float = 0.35, change: dict | None = None) -> list[dict]:
-    """The control layer, drawn beneath the borders, the names and the events."""
+def territory_layers(geojson: dict | None, opacity: float = 0.35, change: dict | None = None, theme: str = "light") -> list[dict]:
+    """The control layer in the theme's colours, drawn beneath the borders, the names and the events."""
+    colours = control_colours(theme)
     layers = []
     if geojson:
-        layers.append({"sourcetype": "geojson", "source": geojson, "type": "fill", "color": TERRITORY_COLOUR, "opacity": opacity, "below": DATA_ANCHOR})
+        layers.append({"sourcetype": "geojson", "source": geojson, "type": "fill", "color": colours["occupied"], "opacity": opacity, "below": DATA_ANCHOR})
     if change:
-        for kind, colour in (("gained", GAINED_COLOUR), ("lost", LOST_COLOUR)):
+        for kind in ("gained", "lost"):
             features = [f for f in change.get("features", []) if f.get("properties", {}).get("change") == kind]
             if features:
                 layers.append({"sourcetype": "geojson", "source": {"type": "FeatureCollection", "features": features},
-                               "type": "fill", "color": colour, "opacity": 0.75, "below": DATA_ANCHOR})
+                               "type": "fill", "color": colours[kind], "opacity": CHANGE_OPACITY, "below": DATA_ANCHOR})
     return layers
 
 
@@ -161,7 +162,7 @@ def map_figure(
         add_point_traces(figure, marks, store, view.theme, zoom, scale, _selected(store, view, selected_ids))
     if count == 0:
         extra_notes.append("No events match these filters.")
-    _add_legend_traces(figure, view, store, territory_label, scale, marks)
+    _add_legend_traces(figure, view, store, territory_label, scale, marks, zoom)
     user_style = basemap if basemap and "{z}" not in basemap and not basemap_files.is_local_pmtiles(basemap) else None
     style = user_style or basemap_style(
         view.theme, centre=(centre_lat, centre_lon), zoom=zoom, size_px=(width_px, height_px),
@@ -194,12 +195,13 @@ def _selected(store, view, selected_ids):
     return rows[rows["event_id"].isin(selected_ids)]
 
 
-def _add_legend_traces(figure, view, store, territory_label, scale, marks):
+def _add_legend_traces(figure, view, store, territory_label, scale, marks, zoom):
     """Legend-only traces (no points): what the exporter's frame lists, as the page's legend does."""
-    def entry(name, colour, size, opacity=1.0, group=None, title=None):
+    def entry(name, colour, size, opacity=1.0, group=None, title=None, shape="circle"):
         figure.add_trace(dict(
             type="scattermap", lat=[None], lon=[None], mode="markers", marker={"size": size, "color": colour, "opacity": opacity},
             name=hover_text(name), hoverinfo="skip", legendgroup=group, legendgrouptitle={"text": title} if title else None,
+            meta={"shape": shape},  # circle, ring or text: how the export's legend draws the symbol
         ))
 
     counts = store.counts_by_type(view)
@@ -207,15 +209,12 @@ def _add_legend_traces(figure, view, store, territory_label, scale, marks):
     for event_type in store.bounds.types:
         if counts.get(event_type):
             entry(event_type, colours[event_type], 14 * scale, group=event_type)
-    if view.mode == "points":
-        for n in (1, 10, 100):
-            entry(f"{n:,} event{'s' if n != 1 else ''} at or near a place", "#8c8c8c", float(mark_px(n)) * scale, 0.9, "precision", "Location precision")
-        entry(f"region only: {GEO_PRECISION_DESCRIPTIONS['region']} (circle of its size)", "#8c8c8c", 30 * scale, 0.35, "precision", "Location precision")
-        if marks is not None and marks.country_level:
-            n = marks.country_level
-            entry(f"country only: {n:,} event{'s' if n != 1 else ''}, not drawn", "#8c8c8c", 4 * scale, 0.2, "precision", "Location precision")
+    if view.mode == "points":  # the page legend's words and sizes (render/legend.py), at this map's zoom and scale
+        for e in precision_entries(marks, zoom, scale):
+            label = f"{e.label} ({e.note})" if e.note else e.label
+            entry(label, e.colour, e.size_px if e.colour else 0, e.opacity, "precision", "Location precision", e.shape)
     if territory_label:
-        entry(territory_label, TERRITORY_COLOUR, 16 * scale)
+        entry(territory_label, control_colours(view.theme)["occupied"], 16 * scale)
 
 
 def _add_choropleth(figure, store, view, admin1_source):

@@ -46,11 +46,27 @@ THEMES = {
     },
 }
 
-# The control layer: colours no event type uses (at least 25 Delta-E from every palette colour,
-# tests/test_palette.py), so an occupied area never reads as a type's marks.
-TERRITORY_COLOUR = "#C51B7D"  # occupied ground (magenta)
-GAINED_COLOUR = "#40004B"  # newly occupied over the date range (deep purple)
-LOST_COLOUR = "#00CED1"  # no longer occupied over the date range (turquoise)
+# The control layer, per theme: colours no event type uses (at least 20 Delta-E from every palette
+# colour), and each readable on its theme's land: the gained and lost fills as drawn stand out 3:1
+# (WCAG 1.4.11) from what they sit on (tests/test_palette.py).  A deep purple "gained" vanished on
+# the dark land and a turquoise "lost" on the light, hence two sets.  The names are what the
+# sentence under an export's title calls them.
+CONTROL_COLOURS = {
+    "light": {"occupied": "#C51B7D", "gained": "#40004B", "lost": "#006D70"},
+    "dark": {"occupied": "#E7298A", "gained": "#F1B6DA", "lost": "#00CED1"},
+}
+CONTROL_COLOUR_NAMES = {
+    "light": {"occupied": "magenta", "gained": "deep purple", "lost": "dark teal"},
+    "dark": {"occupied": "magenta", "gained": "pale pink", "lost": "turquoise"},
+}
+CHANGE_OPACITY = 0.75  # gained and lost ground: above the occupied area's lighter wash
+
+
+def control_colours(theme: str) -> dict[str, str]:
+    """occupied, gained and lost: the control layer's colours in `theme` (light when unknown)."""
+    return CONTROL_COLOURS.get(theme, CONTROL_COLOURS["light"])
+
+
 # Sequential ramps, most = most visible: dark on the light theme's pale land, bright on the dark theme's.
 RAMPS = {
     "light": ["#fff5d6", "#fdd49e", "#fc8d59", "#d7301f", "#7f0000"],

@@ -8,7 +8,7 @@ from ..store.dataset import Dataset
 from ..territory import TerritoryError, change_between
 from ..view import ViewState
 from .map import fit_store_extent, territory_layers
-from .style import GAINED_COLOUR, LOST_COLOUR, TERRITORY_COLOUR
+from .style import CONTROL_COLOUR_NAMES, control_colours
 
 
 def territory_for_view(data: Dataset, view: ViewState):
@@ -32,11 +32,12 @@ def territory_for_view(data: Dataset, view: ViewState):
     change_geojson = None
     if change is not None and change.date_from != change.date_to:
         change_geojson = change.to_geojson()
+        names = CONTROL_COLOUR_NAMES.get(view.theme, CONTROL_COLOUR_NAMES["light"])  # the colours drawn in this theme
         sentence += (
-            f" Between {change.date_from:%-d %b} and {change.date_to:%-d %b %Y}: {change.gained_km2:,.1f} km² gained (deep purple), "
-            f"{change.lost_km2:,.1f} km² lost (turquoise), net {change.net_km2:+,.1f} km²."
+            f" Between {change.date_from:%-d %b} and {change.date_to:%-d %b %Y}: {change.gained_km2:,.1f} km² gained ({names['gained']}), "
+            f"{change.lost_km2:,.1f} km² lost ({names['lost']}), net {change.net_km2:+,.1f} km²."
         )
-    return territory_layers(geojson, view.territory_opacity, change_geojson), label, sentence
+    return territory_layers(geojson, view.territory_opacity, change_geojson, view.theme), label, sentence
 
 
 def territory_legend(data: Dataset, view: ViewState) -> dict | None:
@@ -50,8 +51,9 @@ def territory_legend(data: Dataset, view: ViewState) -> dict | None:
     snapshot = layer.snapshot_on(end)
     if snapshot is None:
         return None
-    legend = {"label": f"Occupied as of {snapshot.date:%-d %b %Y}, per {layer.name}", "colour": TERRITORY_COLOUR,
-              "opacity": view.territory_opacity, "gained_colour": GAINED_COLOUR, "lost_colour": LOST_COLOUR, "gained_km2": None}
+    colours = control_colours(view.theme)
+    legend = {"label": f"Occupied as of {snapshot.date:%-d %b %Y}, per {layer.name}", "colour": colours["occupied"],
+              "opacity": view.territory_opacity, "gained_colour": colours["gained"], "lost_colour": colours["lost"], "gained_km2": None}
     change = _change_cached(data, start, end)
     if change is not None and change.date_from != change.date_to:
         legend.update(gained_km2=change.gained_km2, lost_km2=change.lost_km2, **{"from": change.date_from, "to": change.date_to})
