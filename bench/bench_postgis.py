@@ -1,6 +1,6 @@
 """Benchmark of the team store (PostGIS) beside the embedded in-memory store (a script, not a test).
 
-    python bench/bench_postgis.py [--rows 1000000] [--reps 5] [--admin-url postgresql:///postgres]
+    python -m bench.bench_postgis [--rows 1000000] [--reps 5] [--admin-url postgresql:///postgres] [--data-dir DIR]
 
 With N synthetic events (bench_import.synthetic_events, written as a CSV):
 
@@ -18,14 +18,19 @@ With N synthetic events (bench_import.synthetic_events, written as a CSV):
 * memory per worker: resident memory of a process that opened each store
   and answered every view once.
 
-Prints a table; the database is a new one, dropped at the end.
+Prints a table and the machine's load average before and after; the
+database is a new one, dropped at the end.  --data-dir keeps the synthetic
+CSV there for the next run (written once per row count).
 """
 from __future__ import annotations
 
+if not __package__:  # run as a file: bench/ would shadow the checkout on sys.path
+    raise SystemExit("Run from the repository root as a module: python -m bench.bench_postgis")
+
 import argparse
 import json
-import os
 import secrets
+import shutil
 import statistics
 import subprocess
 import sys
@@ -34,9 +39,9 @@ import time
 from datetime import date
 from pathlib import Path
 
+from .common import machine_note, synthetic_csv
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 IMPORT_TARGET_S = {1_000_000: 60, 10_000_000: 600}
 QUERY_TARGET_MS = {1_000_000: 100, 10_000_000: 250}
@@ -111,20 +116,19 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--reps", type=int, default=5)
     parser.add_argument("--admin-url", default="postgresql:///postgres")
+    parser.add_argument("--data-dir", type=Path, help="keep the synthetic CSV here (default: a temporary folder)")
     args = parser.parse_args()
+    print(f"machine at start: {machine_note()}", flush=True)
 
     import psycopg
 
-    from bench_import import synthetic_events
     from dashboard.ingest.prepare import prepare_events
     from dashboard.store.memory import InMemoryEventStore
     from dashboard.store.postgis import PostgisStore
     from dashboard.view import ViewState
 
     work = Path(tempfile.mkdtemp(prefix="bench-postgis-"))
-    csv = work / "events.csv"
-    print(f"writing {args.rows:,} synthetic events ...", flush=True)
-    synthetic_events(args.rows).to_csv(csv, index=False)
+    csv = synthetic_csv(args.rows, args.data_dir or work)
     name = f"bench_postgis_{secrets.token_hex(3)}"
     base = args.admin_url.rpartition("/")[0]
     url = f"{base}/{name}"
@@ -134,7 +138,7 @@ def main() -> None:
         print("importing into PostGIS (fresh process) ...", flush=True)
         start = time.perf_counter()
         done = subprocess.run([sys.executable, "-m", "dashboard", "import", str(csv), "--into", url],
-                              cwd=ROOT, capture_output=True, text=True)
+                              cwd=ROOT, capture_output=True, text=True, check=False)
         import_s = time.perf_counter() - start
         print(done.stdout.strip(), done.stderr.strip(), sep="\n")
         if done.returncode != 0:
@@ -172,7 +176,7 @@ def main() -> None:
         target_q = QUERY_TARGET_MS.get(args.rows)
         target_i = IMPORT_TARGET_S.get(args.rows)
         print()
-        print(f"rows: {args.rows:,}   machine: {os.cpu_count()} cores (shared with other work while measured)")
+        print(f"rows: {args.rows:,}   machine at the end: {machine_note()} (shared with other work while measured)")
         print(f"import (read + validate + join + COPY + indexes + summaries): {import_s:.1f} s"
               + (f"   target <= {target_i} s" if target_i else "") + f"   database size {size}")
         print(f"in-memory store load (read + validate + join + build): {memory_worker['open_s']:.1f} s")
@@ -191,9 +195,7 @@ def main() -> None:
     finally:
         with psycopg.connect(args.admin_url, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        for path in work.iterdir():
-            path.unlink()
-        work.rmdir()
+        shutil.rmtree(work)
 
 
 if __name__ == "__main__":

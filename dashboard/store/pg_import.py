@@ -1,4 +1,4 @@
-"""Import event files into the team database: `python -m dashboard import FILE... --into URL`.
+"""Import event files into the team database: `python -m dashboard import FILE... --into URL [--replace]`.
 
 The files go through the app's own read, validation and join
 (`ingest.prepare.prepare_events`), so the database holds exactly what the
@@ -7,14 +7,15 @@ reported as `validate` reports them.  Then, in ONE transaction (a failure
 anywhere leaves the previous data as it was):
 
 1. the schema is brought up to date (migrate.py);
-2. into an empty table the events are COPYed directly, its indexes dropped
-   first and built after (minutes saved at a million rows); otherwise they
-   are COPYed into a staging table and upserted:
-   `INSERT ... ON CONFLICT (event_id) DO UPDATE ... WHERE changed`, so an
-   event whose fields are all equal is left alone and ids stay stable.
-   Events not in the files are kept.  Indexes are kept while upserting, so
-   workers serving the old data are never blocked;
-3. when anything changed, the derived tables (event_counts, region_counts,
+2. into an empty table the events are COPYed directly, its indexes and
+   keys dropped first and built after (a sorted build, not a million
+   random inserts); otherwise they are COPYed into a staging table and
+   upserted: `INSERT ... ON CONFLICT (event_id) DO UPDATE ... WHERE changed`,
+   so an event whose fields are all equal is left alone and ids stay
+   stable.  Events not in the files are kept, or with `replace` deleted, so
+   the data becomes exactly the files.  Indexes are kept while upserting,
+   so workers serving the old data are never blocked;
+3. when anything changed, the derived tables (event_counts, region_months,
    event_values, the extent) are rebuilt and the data version changes;
 4. the import of each file is recorded in `imports`.
 """
@@ -64,16 +65,20 @@ class ImportSummary:
     updated: int
     unchanged: int
     version: str
+    removed: int = 0  # events not in the files, deleted (replace)
+    kept: int = 0  # events not in the files, left as they were (no replace)
 
     @property
     def changed(self) -> bool:
-        return bool(self.inserted or self.updated)
+        return bool(self.inserted or self.updated or self.removed)
 
     def sentence(self) -> str:
-        return (
-            f"{self.inserted:,} new, {self.updated:,} updated, {self.unchanged:,} unchanged events; "
-            f"data version {self.version}" + ("" if self.changed else " (nothing changed)")
-        )
+        text = f"{self.inserted:,} new, {self.updated:,} updated, {self.unchanged:,} unchanged events"
+        if self.removed:
+            text += f", {self.removed:,} not in the files removed"
+        if self.kept:
+            text += f"; {self.kept:,} event{'s' if self.kept != 1 else ''} not in the files kept (--replace removes them)"
+        return f"{text}; data version {self.version}" + ("" if self.changed else " (nothing changed)")
 
 
 def prepare_for_import(paths, fmt="auto", mapping=None, type_values=None, encoding="utf-8"):
@@ -84,25 +89,32 @@ def prepare_for_import(paths, fmt="auto", mapping=None, type_values=None, encodi
     return prepare_events(paths, fmt, mapping, type_values, encoding, cache_dir=None, use_cache=False)
 
 
-def import_files(url: str, paths, fmt="auto", mapping=None, type_values=None, encoding="utf-8"):
+def import_files(url: str, paths, fmt="auto", mapping=None, type_values=None, encoding="utf-8", replace=False):
     """prepare_for_import, then load_events: (reports, ImportSummary)."""
     prepared = prepare_for_import(paths, fmt, mapping, type_values, encoding)
-    return prepared.reports, load_events(url, prepared.events, prepared.reports)
+    return prepared.reports, load_events(url, prepared.events, prepared.reports, replace=replace)
 
 
-def load_events(url: str, events: pd.DataFrame, reports=()) -> ImportSummary:
-    """Load joined events (prepare_events' frame) into the database, in one transaction."""
+def load_events(url: str, events: pd.DataFrame, reports=(), replace: bool = False) -> ImportSummary:
+    """Load joined events (prepare_events' frame) into the database, in one transaction.
+
+    replace: the data becomes exactly these events (the others are deleted);
+    otherwise events already there and not among these are kept.
+    """
     table = arrow_events(events)
     with connect(url, autocommit=True) as conn:
         try:
             migrate(conn)
             with conn.transaction():
                 conn.execute("SELECT pg_advisory_xact_lock(%s)", (IMPORT_LOCK,))
-                conn.execute("SET LOCAL maintenance_work_mem = '256MB'")
+                # For this transaction only: index builds, the upsert's hash joins
+                # and the summaries' GROUP BYs in memory rather than spilled to disk.
+                conn.execute("SET LOCAL maintenance_work_mem = '512MB'")
+                conn.execute("SET LOCAL work_mem = '256MB'")
                 if conn.execute("SELECT NOT EXISTS (SELECT 1 FROM events)").fetchone()[0]:
                     summary = _load_into_empty(conn, table)
                 else:
-                    summary = _upsert(conn, table)
+                    summary = _upsert(conn, table, replace)
                 summary = _finish(conn, summary, reports)
         except (StoreUnavailable, ImportFailed):
             raise
@@ -157,15 +169,18 @@ def _copy(conn, target: str, table: pa.Table) -> None:
 def _load_into_empty(conn, table: pa.Table) -> ImportSummary:
     for name in INDEXES:
         conn.execute(f"DROP INDEX IF EXISTS {name}")
+    # The keys too (ids were checked unique above): built once after the COPY.
+    conn.execute("ALTER TABLE events DROP CONSTRAINT IF EXISTS events_pkey, DROP CONSTRAINT IF EXISTS events_seq_key")
     # Stored in date order (ties in file order, as the in-memory store keeps
     # them): "newest first" then reads neighbouring pages, not one page per row.
     order = pc.sort_indices(table, sort_keys=[("event_date", "ascending")])
     _copy(conn, "events", table.take(order))
+    conn.execute("ALTER TABLE events ADD CONSTRAINT events_pkey PRIMARY KEY (event_id), ADD CONSTRAINT events_seq_key UNIQUE (seq)")
     _create_indexes(conn)
     return ImportSummary(inserted=table.num_rows, updated=0, unchanged=0, version="")
 
 
-def _upsert(conn, table: pa.Table) -> ImportSummary:
+def _upsert(conn, table: pa.Table, replace: bool) -> ImportSummary:
     columns = ", ".join(f"{name} {SQL_TYPES[EVENT_COLUMNS.get(name, 'text')]}" for name in LOADED_COLUMNS)
     conn.execute(f"CREATE TEMP TABLE staging (ord bigint GENERATED ALWAYS AS IDENTITY, {columns}) ON COMMIT DROP")
     _copy(conn, "staging", table)
@@ -179,8 +194,16 @@ def _upsert(conn, table: pa.Table) -> ImportSummary:
         "RETURNING (xmax = 0) AS inserted) "
         "SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM up"
     ).fetchone()
+    removed = kept = 0
+    if replace:
+        removed = conn.execute(
+            "DELETE FROM events e WHERE NOT EXISTS (SELECT 1 FROM staging s WHERE s.event_id = e.event_id)"
+        ).rowcount
+    else:
+        kept = conn.execute("SELECT count(*) FROM events").fetchone()[0] - table.num_rows
     _create_indexes(conn)  # a database made by an older import may lack one
-    return ImportSummary(inserted=inserted, updated=updated, unchanged=table.num_rows - inserted - updated, version="")
+    return ImportSummary(inserted=inserted, updated=updated, unchanged=table.num_rows - inserted - updated, version="",
+                         removed=removed, kept=kept)
 
 
 def _create_indexes(conn) -> None:
@@ -196,9 +219,9 @@ def _finish(conn, summary: ImportSummary, reports) -> ImportSummary:
             "INSERT INTO event_counts SELECT event_date, event_type, sub_event_type, geo_precision = 'country', count(*) "
             "FROM events GROUP BY 1, 2, 3, 4"
         )
-        conn.execute("DELETE FROM region_counts")
+        conn.execute("DELETE FROM region_months")
         conn.execute(
-            "INSERT INTO region_counts SELECT event_date, event_type, sub_event_type, admin1_code, count(*) "
+            "INSERT INTO region_months SELECT date_trunc('month', event_date)::date, event_type, sub_event_type, admin1_code, count(*) "
             "FROM events WHERE admin1_code <> '' GROUP BY 1, 2, 3, 4"
         )
         # Countries, regions (named as their first event names them), precisions and the extent in one pass.
@@ -227,7 +250,7 @@ def _finish(conn, summary: ImportSummary, reports) -> ImportSummary:
         )
         conn.execute("ANALYZE events")
         conn.execute("ANALYZE event_counts")
-        conn.execute("ANALYZE region_counts")
+        conn.execute("ANALYZE region_months")
     for report in reports:
         conn.execute(
             "INSERT INTO imports (source, format, rows_read, rows_loaded, rows_rejected) VALUES (%s, %s, %s, %s, %s)",
