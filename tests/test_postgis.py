@@ -176,6 +176,13 @@ def test_duplicate_ids_in_one_import_are_refused_with_a_sentence(database, artic
         load_events(database, twice)
 
 
+def test_nul_characters_are_dropped_before_the_copy(article_events):
+    table = pg_import.arrow_events(article_events.assign(summary=article_events["summary"] + "\x00!"))
+    summaries = table["summary"].to_pylist()
+    assert all("\x00" not in s and s.endswith("!") for s in summaries)
+    assert all("\x00" not in s for s in table["search_text"].to_pylist())
+
+
 def test_migrations_apply_in_order_once_and_are_recorded(database, article_events):
     load_events(database, article_events)
     load_events(database, article_events)

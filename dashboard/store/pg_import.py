@@ -141,7 +141,9 @@ def arrow_events(events: pd.DataFrame) -> pa.Table:
                 array = pa.array(values if isinstance(values.dtype, pd.StringDtype) else values.astype("str"), from_pandas=True)
                 array = array.cast(pa.string()) if array.type != pa.string() else array
             array = pc.fill_null(array, "")
-            arrays[name] = pc.replace_substring(array, "\x00", "")  # PostgreSQL text cannot hold NUL
+            if pc.any(pc.match_substring(array, "\x00")).as_py():  # PostgreSQL text cannot hold NUL
+                array = pc.replace_substring(array, "\x00", "")
+            arrays[name] = array
         elif kind == "date":
             days = pd.to_datetime(values, errors="coerce") if values is not None else pd.Series(pd.NaT, index=range(rows))
             arrays[name] = pa.array(days.to_numpy(dtype="datetime64[ms]"), from_pandas=True).cast(pa.date32())
