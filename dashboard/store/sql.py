@@ -93,7 +93,10 @@ def where(view: ViewState, pairs, layer_key: str | None = None, prefix: str = ""
             conditions.append(f"({p}sub_event_type = ANY(%s) OR NOT ({p}event_type = ANY(%s)))")
             params += [list(view.sub_types), covered]
     for column, values in (("country_code", view.countries), ("admin1_code", view.regions)):
-        if values:
+        if len(values) == 1:  # "= value", not "= ANY": the index on (region, date) then gives the newest first, in order
+            conditions.append(f"{p}{column} = %s")
+            params.append(values[0])
+        elif values:
             conditions.append(f"{p}{column} = ANY(%s)")
             params.append(list(values))
     if view.actors:
