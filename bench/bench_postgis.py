@@ -31,6 +31,7 @@ if not __package__:  # run as a file: bench/ would shadow the checkout on sys.pa
     raise SystemExit("Run from the repository root as a module: python -m bench.bench_postgis")
 
 import argparse
+import gc
 import json
 import secrets
 import shutil
@@ -108,6 +109,23 @@ def timed(store, view, reps: int, empty) -> float:
     return statistics.median(times) * 1000
 
 
+def time_in_memory(csv, views, reps: int) -> list[dict]:
+    """The in-memory store's figures per view; the store is gone when this returns."""
+    from dashboard.ingest.prepare import prepare_events
+    from dashboard.store.memory import InMemoryEventStore
+
+    prepared = prepare_events([csv], use_cache=False)
+    memory = InMemoryEventStore(prepared.events, prepared.custom_types)
+    del prepared
+
+    def empty_memory():
+        memory._rows.clear()
+        memory._text_masks.clear()
+
+    return [{"view": label, "matching": memory.count(view), "memory_ms": timed(memory, view, reps, empty_memory)}
+            for label, view in views]
+
+
 def run_worker(csv: str, url: str, views: list[dict]) -> dict:
     code = WORKER.format(root=str(ROOT), url=url, csv=csv, views=json.dumps(views, default=str))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -125,8 +143,6 @@ def main() -> None:
 
     import psycopg
 
-    from dashboard.ingest.prepare import prepare_events
-    from dashboard.store.memory import InMemoryEventStore
     from dashboard.store.postgis import PostgisStore
     from dashboard.view import ViewState
 
@@ -154,28 +170,18 @@ def main() -> None:
         memory_worker = run_worker(str(csv), "", plain)
         postgis_worker = run_worker("", url, plain)
 
-        prepared = prepare_events([csv], use_cache=False)
-        memory = InMemoryEventStore(prepared.events, prepared.custom_types)
-        del prepared
+        views = [(label, ViewState(**kw)) for label, kw in raw_views]
+        rows = time_in_memory(csv, views, args.reps)
+        # Timed once the in-memory store is gone, as a PostGIS worker runs: without the events in its memory.
+        gc.collect()
         postgis = PostgisStore.open(url)
-
-        def empty_memory():
-            memory._rows.clear()
-            memory._text_masks.clear()
 
         def empty_postgis():
             postgis._summaries.clear()
 
-        rows = []
-        for label, kw in raw_views:
-            view = ViewState(**kw)
-            rows.append({
-                "view": label,
-                "matching": memory.count(view),
-                "memory_ms": timed(memory, view, args.reps, empty_memory),
-                "postgis_ms": timed(postgis, view, args.reps, empty_postgis),
-                "postgis_kept_ms": timed(postgis, view, args.reps, lambda: None),
-            })
+        for row, (_, view) in zip(rows, views):
+            row["postgis_ms"] = timed(postgis, view, args.reps, empty_postgis)
+            row["postgis_kept_ms"] = timed(postgis, view, args.reps, lambda: None)
         target_q = QUERY_TARGET_MS.get(args.rows)
         target_i = IMPORT_TARGET_S.get(args.rows)
         print()
