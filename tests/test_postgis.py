@@ -192,6 +192,14 @@ def test_migrations_apply_in_order_once_and_are_recorded(database, article_event
     assert set(pg_import.INDEXES) <= indexes
 
 
+def test_a_first_import_leaves_every_page_all_visible(database):
+    from test_store_contract import synthetic_events
+
+    load_events(database, synthetic_events(5_000))  # COPY FREEZE: index-only scans need no vacuum first
+    pages, visible = rows_of(database, "SELECT relpages, relallvisible FROM pg_class WHERE relname = 'events'")[0]
+    assert pages > 10 and visible == pages
+
+
 def test_text_search_uses_the_trigram_index(database):
     from test_store_contract import synthetic_events
 
