@@ -153,9 +153,14 @@ def validate(**options):
 @main.command("import")
 @click.argument("paths", nargs=-1, required=True, metavar="PATH...")
 @click.option("--into", metavar="URL", help="the team database, postgresql://user@host/db (default $DASHBOARD_STORE)")
+@click.option("--replace", is_flag=True,
+              help="the data becomes exactly these files: events in the database but not in them are removed (default: kept)")
 @import_options()
 def import_command(**options):
-    """Import event files into the team database (PostgreSQL + PostGIS)."""
+    """Import event files into the team database (PostgreSQL + PostGIS).
+
+    Events already there with the same id are updated when they changed, the
+    others are kept (or removed with --replace); all in one transaction."""
     from .commands import run_import
 
     try:

@@ -145,7 +145,7 @@ def run_import(args) -> int:
         if report.rows_rejected > 10:
             print(f"  ... `python -m dashboard validate {report.source}` lists all {report.rows_rejected:,}")
     try:
-        summary = load_into_database(url, prepared.events, prepared.reports)
+        summary = load_into_database(url, prepared.events, prepared.reports, replace=args.replace)
     except ImportFailed as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_ERROR

@@ -90,6 +90,55 @@ def test_reimport_updates_what_changed_keeps_the_rest_and_ids(database, article_
     assert store.total == 13 and store.version == result.version
 
 
+def test_replace_makes_the_data_exactly_the_files(database, article_events, monkeypatch):
+    load_events(database, article_events)
+    before = dict(rows_of(database, "SELECT event_id, seq FROM events"))
+    changed = article_events.copy()
+    changed.loc[changed["event_id"] == "RFERL-20250121-03", "summary"] = "Corrected summary."
+    smaller = changed[~changed["event_id"].isin(["RFERL-20250121-01", "RFERL-20250121-02"])]
+    newer = pd.concat([smaller, smaller.iloc[[0]].assign(event_id="NEW-1")], ignore_index=True)
+
+    kept = load_events(database, newer)  # without replace: the two missing events stay, and the summary says so
+    assert (kept.inserted, kept.updated, kept.unchanged, kept.removed, kept.kept) == (1, 1, 9, 0, 2)
+    assert "2 events not in the files kept (--replace removes them)" in kept.sentence()
+
+    # A replace that dies before it commits removes nothing.
+    def deleted_then_lost(conn, summary, reports):
+        assert summary.removed == 2 and conn.execute("SELECT count(*) FROM events").fetchone()[0] == 11
+        raise psycopg.OperationalError("server closed the connection unexpectedly")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(pg_import, "_finish", deleted_then_lost)
+        with pytest.raises(ImportFailed, match="changed nothing"):
+            load_events(database, newer, replace=True)
+    assert rows_of(database, "SELECT count(*) FROM events")[0][0] == 13
+
+    replaced = load_events(database, newer, replace=True)
+    assert (replaced.inserted, replaced.updated, replaced.unchanged, replaced.removed, replaced.kept) == (0, 0, 11, 2, 0)
+    assert "11 unchanged events, 2 not in the files removed; data version" in replaced.sentence()
+    assert replaced.version != kept.version
+    after = dict(rows_of(database, "SELECT event_id, seq FROM events"))
+    assert set(after) == set(newer["event_id"])
+    assert all(after[k] == before[k] for k in after if k in before)  # the events kept keep their ids and order
+    store = PostgisStore.open(database)
+    assert store.total == 11 and store.record("RFERL-20250121-01") is None
+    assert store.counts_by_region(ViewState())["count"].sum() == store.count(ViewState()) - store.country_level_count(ViewState())
+    again = load_events(database, newer, replace=True)
+    assert not again.changed and again.version == replaced.version
+
+
+def test_import_command_replace_says_what_it_removed(database, tmp_path, capsys):
+    extra = tmp_path / "one_row.csv"
+    original = open(BUNDLED, encoding="utf-8").read().splitlines()
+    extra.write_text("\n".join([original[0], original[1].replace("RFERL-20250121-01", "OTHER-1")]) + "\n")
+    assert cli.run(["import", BUNDLED, str(extra), "--into", database]) == 0
+    assert cli.run(["import", BUNDLED, "--into", database]) == 0
+    assert "0 new, 0 updated, 12 unchanged events; 1 event not in the files kept (--replace removes them)" in capsys.readouterr().out
+    assert cli.run(["import", BUNDLED, "--into", database, "--replace"]) == 0
+    assert "0 new, 0 updated, 12 unchanged events, 1 not in the files removed; data version" in capsys.readouterr().out
+    assert rows_of(database, "SELECT count(*) FROM events WHERE event_id = 'OTHER-1'")[0][0] == 0
+
+
 def test_a_failed_import_leaves_the_previous_data_intact(database, article_events, monkeypatch):
     load_events(database, article_events)
     version = rows_of(database, "SELECT version FROM dataset")[0][0]
@@ -127,6 +176,13 @@ def test_duplicate_ids_in_one_import_are_refused_with_a_sentence(database, artic
         load_events(database, twice)
 
 
+def test_nul_characters_are_dropped_before_the_copy(article_events):
+    table = pg_import.arrow_events(article_events.assign(summary=article_events["summary"] + "\x00!"))
+    summaries = table["summary"].to_pylist()
+    assert all("\x00" not in s and s.endswith("!") for s in summaries)
+    assert all("\x00" not in s for s in table["search_text"].to_pylist())
+
+
 def test_migrations_apply_in_order_once_and_are_recorded(database, article_events):
     load_events(database, article_events)
     load_events(database, article_events)
@@ -134,6 +190,14 @@ def test_migrations_apply_in_order_once_and_are_recorded(database, article_event
     assert recorded == [(v, name) for v, name, _ in migration_files()] and recorded[-1][0] == latest_version()
     indexes = {r[0] for r in rows_of(database, "SELECT indexname FROM pg_indexes WHERE tablename = 'events'")}
     assert set(pg_import.INDEXES) <= indexes
+
+
+def test_a_first_import_leaves_every_page_all_visible(database):
+    from test_store_contract import synthetic_events
+
+    load_events(database, synthetic_events(5_000))  # COPY FREEZE: index-only scans need no vacuum first
+    pages, visible = rows_of(database, "SELECT relpages, relallvisible FROM pg_class WHERE relname = 'events'")[0]
+    assert pages > 10 and visible == pages
 
 
 def test_text_search_uses_the_trigram_index(database):

@@ -1,4 +1,4 @@
-"""Import event files into the team database: `python -m dashboard import FILE... --into URL`.
+"""Import event files into the team database: `python -m dashboard import FILE... --into URL [--replace]`.
 
 The files go through the app's own read, validation and join
 (`ingest.prepare.prepare_events`), so the database holds exactly what the
@@ -7,14 +7,15 @@ reported as `validate` reports them.  Then, in ONE transaction (a failure
 anywhere leaves the previous data as it was):
 
 1. the schema is brought up to date (migrate.py);
-2. into an empty table the events are COPYed directly, its indexes dropped
-   first and built after (minutes saved at a million rows); otherwise they
-   are COPYed into a staging table and upserted:
-   `INSERT ... ON CONFLICT (event_id) DO UPDATE ... WHERE changed`, so an
-   event whose fields are all equal is left alone and ids stay stable.
-   Events not in the files are kept.  Indexes are kept while upserting, so
-   workers serving the old data are never blocked;
-3. when anything changed, the derived tables (event_counts, region_counts,
+2. into an empty table the events are COPYed directly, its indexes and
+   keys dropped first and built after (a sorted build, not a million
+   random inserts); otherwise they are COPYed into a staging table and
+   upserted: `INSERT ... ON CONFLICT (event_id) DO UPDATE ... WHERE changed`,
+   so an event whose fields are all equal is left alone and ids stay
+   stable.  Events not in the files are kept, or with `replace` deleted, so
+   the data becomes exactly the files.  Indexes are kept while upserting,
+   so workers serving the old data are never blocked;
+3. when anything changed, the derived tables (event_counts, region_months,
    event_values, the extent) are rebuilt and the data version changes;
 4. the import of each file is recorded in `imports`.
 """
@@ -44,9 +45,12 @@ SQL_TYPES = {"text": "text", "date": "date", "float": "double precision", "int":
 # What makes each query fast (postgis.py says which query uses which).
 INDEXES = {
     "events_newest": "CREATE INDEX IF NOT EXISTS events_newest ON events (event_date DESC, seq)",
-    # A region's or country's newest events straight from the index (filter and order at once).
-    "events_region": "CREATE INDEX IF NOT EXISTS events_region ON events (admin1_code, event_date DESC, seq)",
-    "events_country": "CREATE INDEX IF NOT EXISTS events_country ON events (country_code, event_date DESC, seq)",
+    # A region's or country's newest events straight from the index (filter and order at once);
+    # its counts per day and type, and per region, from the index alone (an index-only scan).
+    "events_region": "CREATE INDEX IF NOT EXISTS events_region ON events (admin1_code, event_date DESC, seq) "
+                     "INCLUDE (event_type, sub_event_type, geo_precision)",
+    "events_country": "CREATE INDEX IF NOT EXISTS events_country ON events (country_code, event_date DESC, seq) "
+                      "INCLUDE (admin1_code, event_type, sub_event_type, geo_precision)",
     "events_actor1": "CREATE INDEX IF NOT EXISTS events_actor1 ON events (actor1)",
     "events_actor2": "CREATE INDEX IF NOT EXISTS events_actor2 ON events (actor2)",
     "events_search": "CREATE INDEX IF NOT EXISTS events_search ON events USING gin (search_text gin_trgm_ops)",
@@ -64,16 +68,20 @@ class ImportSummary:
     updated: int
     unchanged: int
     version: str
+    removed: int = 0  # events not in the files, deleted (replace)
+    kept: int = 0  # events not in the files, left as they were (no replace)
 
     @property
     def changed(self) -> bool:
-        return bool(self.inserted or self.updated)
+        return bool(self.inserted or self.updated or self.removed)
 
     def sentence(self) -> str:
-        return (
-            f"{self.inserted:,} new, {self.updated:,} updated, {self.unchanged:,} unchanged events; "
-            f"data version {self.version}" + ("" if self.changed else " (nothing changed)")
-        )
+        text = f"{self.inserted:,} new, {self.updated:,} updated, {self.unchanged:,} unchanged events"
+        if self.removed:
+            text += f", {self.removed:,} not in the files removed"
+        if self.kept:
+            text += f"; {self.kept:,} event{'s' if self.kept != 1 else ''} not in the files kept (--replace removes them)"
+        return f"{text}; data version {self.version}" + ("" if self.changed else " (nothing changed)")
 
 
 def prepare_for_import(paths, fmt="auto", mapping=None, type_values=None, encoding="utf-8"):
@@ -84,25 +92,32 @@ def prepare_for_import(paths, fmt="auto", mapping=None, type_values=None, encodi
     return prepare_events(paths, fmt, mapping, type_values, encoding, cache_dir=None, use_cache=False)
 
 
-def import_files(url: str, paths, fmt="auto", mapping=None, type_values=None, encoding="utf-8"):
+def import_files(url: str, paths, fmt="auto", mapping=None, type_values=None, encoding="utf-8", replace=False):
     """prepare_for_import, then load_events: (reports, ImportSummary)."""
     prepared = prepare_for_import(paths, fmt, mapping, type_values, encoding)
-    return prepared.reports, load_events(url, prepared.events, prepared.reports)
+    return prepared.reports, load_events(url, prepared.events, prepared.reports, replace=replace)
 
 
-def load_events(url: str, events: pd.DataFrame, reports=()) -> ImportSummary:
-    """Load joined events (prepare_events' frame) into the database, in one transaction."""
+def load_events(url: str, events: pd.DataFrame, reports=(), replace: bool = False) -> ImportSummary:
+    """Load joined events (prepare_events' frame) into the database, in one transaction.
+
+    replace: the data becomes exactly these events (the others are deleted);
+    otherwise events already there and not among these are kept.
+    """
     table = arrow_events(events)
     with connect(url, autocommit=True) as conn:
         try:
             migrate(conn)
             with conn.transaction():
                 conn.execute("SELECT pg_advisory_xact_lock(%s)", (IMPORT_LOCK,))
-                conn.execute("SET LOCAL maintenance_work_mem = '256MB'")
+                # For this transaction only: index builds, the upsert's hash joins
+                # and the summaries' GROUP BYs in memory rather than spilled to disk.
+                conn.execute("SET LOCAL maintenance_work_mem = '512MB'")
+                conn.execute("SET LOCAL work_mem = '256MB'")
                 if conn.execute("SELECT NOT EXISTS (SELECT 1 FROM events)").fetchone()[0]:
                     summary = _load_into_empty(conn, table)
                 else:
-                    summary = _upsert(conn, table)
+                    summary = _upsert(conn, table, replace)
                 summary = _finish(conn, summary, reports)
         except (StoreUnavailable, ImportFailed):
             raise
@@ -129,7 +144,9 @@ def arrow_events(events: pd.DataFrame) -> pa.Table:
                 array = pa.array(values if isinstance(values.dtype, pd.StringDtype) else values.astype("str"), from_pandas=True)
                 array = array.cast(pa.string()) if array.type != pa.string() else array
             array = pc.fill_null(array, "")
-            arrays[name] = pc.replace_substring(array, "\x00", "")  # PostgreSQL text cannot hold NUL
+            if pc.any(pc.match_substring(array, "\x00")).as_py():  # PostgreSQL text cannot hold NUL
+                array = pc.replace_substring(array, "\x00", "")
+            arrays[name] = array
         elif kind == "date":
             days = pd.to_datetime(values, errors="coerce") if values is not None else pd.Series(pd.NaT, index=range(rows))
             arrays[name] = pa.array(days.to_numpy(dtype="datetime64[ms]"), from_pandas=True).cast(pa.date32())
@@ -144,10 +161,11 @@ def arrow_events(events: pd.DataFrame) -> pa.Table:
     return pa.table(arrays)
 
 
-def _copy(conn, target: str, table: pa.Table) -> None:
+def _copy(conn, target: str, table: pa.Table, freeze: bool = False) -> None:
     """COPY the table in CSV batches (valid values quoted, so "" is text and an empty field is NULL)."""
     options = pacsv.WriteOptions(include_header=False, quoting_style="all_valid")
-    with conn.cursor().copy(f"COPY {target} ({', '.join(table.column_names)}) FROM STDIN (FORMAT csv)") as copy:
+    columns = ", ".join(table.column_names)
+    with conn.cursor().copy(f"COPY {target} ({columns}) FROM STDIN (FORMAT csv{', FREEZE true' if freeze else ''})") as copy:
         for start in range(0, table.num_rows, COPY_BATCH_ROWS):
             buffer = io.BytesIO()
             pacsv.write_csv(table.slice(start, COPY_BATCH_ROWS), buffer, options)
@@ -157,15 +175,22 @@ def _copy(conn, target: str, table: pa.Table) -> None:
 def _load_into_empty(conn, table: pa.Table) -> ImportSummary:
     for name in INDEXES:
         conn.execute(f"DROP INDEX IF EXISTS {name}")
+    # The keys too (ids were checked unique above): built once after the COPY.
+    conn.execute("ALTER TABLE events DROP CONSTRAINT IF EXISTS events_pkey, DROP CONSTRAINT IF EXISTS events_seq_key")
+    # Truncated (it is empty) so that COPY may write the rows frozen and
+    # all-visible: index-only scans work from the first query, and no vacuum
+    # rewrites every page later.  Rolled back with the rest on failure.
+    conn.execute("TRUNCATE events")
     # Stored in date order (ties in file order, as the in-memory store keeps
     # them): "newest first" then reads neighbouring pages, not one page per row.
     order = pc.sort_indices(table, sort_keys=[("event_date", "ascending")])
-    _copy(conn, "events", table.take(order))
+    _copy(conn, "events", table.take(order), freeze=True)
+    conn.execute("ALTER TABLE events ADD CONSTRAINT events_pkey PRIMARY KEY (event_id), ADD CONSTRAINT events_seq_key UNIQUE (seq)")
     _create_indexes(conn)
     return ImportSummary(inserted=table.num_rows, updated=0, unchanged=0, version="")
 
 
-def _upsert(conn, table: pa.Table) -> ImportSummary:
+def _upsert(conn, table: pa.Table, replace: bool) -> ImportSummary:
     columns = ", ".join(f"{name} {SQL_TYPES[EVENT_COLUMNS.get(name, 'text')]}" for name in LOADED_COLUMNS)
     conn.execute(f"CREATE TEMP TABLE staging (ord bigint GENERATED ALWAYS AS IDENTITY, {columns}) ON COMMIT DROP")
     _copy(conn, "staging", table)
@@ -179,8 +204,16 @@ def _upsert(conn, table: pa.Table) -> ImportSummary:
         "RETURNING (xmax = 0) AS inserted) "
         "SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM up"
     ).fetchone()
+    removed = kept = 0
+    if replace:
+        removed = conn.execute(
+            "DELETE FROM events e WHERE NOT EXISTS (SELECT 1 FROM staging s WHERE s.event_id = e.event_id)"
+        ).rowcount
+    else:
+        kept = conn.execute("SELECT count(*) FROM events").fetchone()[0] - table.num_rows
     _create_indexes(conn)  # a database made by an older import may lack one
-    return ImportSummary(inserted=inserted, updated=updated, unchanged=table.num_rows - inserted - updated, version="")
+    return ImportSummary(inserted=inserted, updated=updated, unchanged=table.num_rows - inserted - updated, version="",
+                         removed=removed, kept=kept)
 
 
 def _create_indexes(conn) -> None:
@@ -196,9 +229,9 @@ def _finish(conn, summary: ImportSummary, reports) -> ImportSummary:
             "INSERT INTO event_counts SELECT event_date, event_type, sub_event_type, geo_precision = 'country', count(*) "
             "FROM events GROUP BY 1, 2, 3, 4"
         )
-        conn.execute("DELETE FROM region_counts")
+        conn.execute("DELETE FROM region_months")
         conn.execute(
-            "INSERT INTO region_counts SELECT event_date, event_type, sub_event_type, admin1_code, count(*) "
+            "INSERT INTO region_months SELECT date_trunc('month', event_date)::date, event_type, sub_event_type, admin1_code, count(*) "
             "FROM events WHERE admin1_code <> '' GROUP BY 1, 2, 3, 4"
         )
         # Countries, regions (named as their first event names them), precisions and the extent in one pass.
@@ -227,7 +260,7 @@ def _finish(conn, summary: ImportSummary, reports) -> ImportSummary:
         )
         conn.execute("ANALYZE events")
         conn.execute("ANALYZE event_counts")
-        conn.execute("ANALYZE region_counts")
+        conn.execute("ANALYZE region_months")
     for report in reports:
         conn.execute(
             "INSERT INTO imports (source, format, rows_read, rows_loaded, rows_rejected) VALUES (%s, %s, %s, %s, %s)",

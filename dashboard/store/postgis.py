@@ -9,10 +9,12 @@ How each answer is made (sql.where turns the view into a WHERE clause):
 
     count, counts by type / sub-type / day+type, country-level
               one GROUP BY per set of non-date, non-type filters, summed
-              in pg_summary; from the event_counts table when the view
-              filters only dates and types
-    regions   GROUP BY admin1_code; from the region_counts table when the
-              view filters only dates and types
+              in pg_summary; when the view filters only dates and types,
+              from the event_counts table, which each worker holds (at most
+              days x sub-types x 2 rows, read again when the data changes)
+    regions   GROUP BY admin1_code; when the view filters only dates and
+              types, the whole months from the region_months table and the
+              days at either end from the events
     points    ORDER BY event_date DESC, seq LIMIT cap (index on both)
     grid      floor((lat + 90) / size), floor((lon + 180) / size), GROUP BY
     clusters  the same cells per type, the cell's mean position by window
@@ -31,6 +33,7 @@ semi-join on it.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import io
@@ -50,11 +53,12 @@ from . import pg_summary
 from .contract import CLUSTER_COLUMNS, GRID_COLUMNS, POINT_COLUMNS, REGION_COUNT_COLUMNS
 from .migrate import require_current
 from .pg import Database, safe_url
-from .sql import EVENT_COLUMNS, filters_only, only_day_and_type, where, without_day_and_type
+from .sql import EVENT_COLUMNS, filters_only, only_day_and_type, region_months_query, where, without_day_and_type
 
 REFRESH_S = 2.0
 SUMMARIES_KEPT = 16
 ARROW_TYPES = {"text": pa.string(), "date": pa.date32(), "float": pa.float64(), "int": pa.int64()}
+SUMMARY_KINDS = {"event_date": "date", "event_type": "text", "sub_event_type": "text", "country_level": "int", "n": "int"}
 
 
 class PostgisStore:
@@ -102,10 +106,13 @@ class PostgisStore:
         self._region_names = {v: d for v, d in of["region"]}
         self._precisions = [p for p in GEO_PRECISIONS if p in {v for v, _ in of["precision"]}]
         self._custom_types = sorted(set(types) - set(TYPE_COLOURS))
+        all_events = pg_summary.summary_frame(self._copy_frame(
+            "SELECT event_date, event_type, sub_event_type, country_level::int, n FROM event_counts", [], SUMMARY_KINDS, conn))
         self._data_version = row[0]
         self._checked_at = time.monotonic()
         with self._lock:
             self._summaries.clear()
+            self._all_events = all_events
 
     def _fresh(self) -> None:
         """Reload what the data holds when an import has changed it (checked every REFRESH_S)."""
@@ -179,21 +186,19 @@ class PostgisStore:
 
     def _summary(self, view: ViewState) -> pd.DataFrame:
         """Matching events per day, type, sub-type and country-level flag, before date and type filters."""
+        if only_day_and_type(view):
+            return self._all_events
         key = (self._data_version, self._layer_key, without_day_and_type(view))
         with self._lock:
             if key in self._summaries:
                 self._summaries.move_to_end(key)
                 return self._summaries[key]
-        kinds = {"event_date": "date", "event_type": "text", "sub_event_type": "text", "country_level": "int", "n": "int"}
-        if only_day_and_type(view):
-            query, params = "SELECT event_date, event_type, sub_event_type, country_level::int, n FROM event_counts", []
-        else:
-            condition, params = self._where(without_day_and_type(view))
-            query = (
-                "SELECT event_date, event_type, sub_event_type, (geo_precision = 'country')::int AS country_level, count(*) AS n "
-                f"FROM events WHERE {condition} GROUP BY 1, 2, 3, 4"
-            )
-        summary = pg_summary.summary_frame(self._copy_frame(query, params, kinds))
+        condition, params = self._where(without_day_and_type(view))
+        query = (
+            "SELECT event_date, event_type, sub_event_type, (geo_precision = 'country')::int AS country_level, count(*) AS n "
+            f"FROM events WHERE {condition} GROUP BY 1, 2, 3, 4"
+        )
+        summary = pg_summary.summary_frame(self._copy_frame(query, params, SUMMARY_KINDS))
         with self._lock:
             self._summaries[key] = summary
             while len(self._summaries) > SUMMARIES_KEPT:
@@ -227,8 +232,8 @@ class PostgisStore:
     def counts_by_region(self, view: ViewState) -> pd.DataFrame:
         view = filters_only(view)
         condition, params = self._where(view)
-        if only_day_and_type(view):  # the summary per day, type and region answers it
-            rows = self._rows(f"SELECT admin1_code, sum(n)::bigint FROM region_counts WHERE {condition} GROUP BY 1 ORDER BY 1", params)
+        if only_day_and_type(view):
+            rows = self._rows(*region_months_query(view, self._pairs))
         else:
             rows = self._rows(
                 f"SELECT admin1_code, count(*) FROM events WHERE {condition} AND admin1_code <> '' GROUP BY 1 ORDER BY 1", params
@@ -357,9 +362,9 @@ class PostgisStore:
             return None
         return {name: _plain(value) for name, value in zip(kinds, rows[0])}
 
-    def _copy_frame(self, query: str, params, kinds: dict[str, str]) -> pd.DataFrame:
+    def _copy_frame(self, query: str, params, kinds: dict[str, str], using=None) -> pd.DataFrame:
         """A query's rows as a frame, through COPY ... CSV and Arrow's reader (fast for a million rows)."""
-        with self.db.connection() as conn, conn.cursor() as cursor:
+        with contextlib.nullcontext(using) if using is not None else self.db.connection() as conn, conn.cursor() as cursor:
             with cursor.copy(f"COPY ({query}) TO STDOUT (FORMAT csv, HEADER true)", params) as copy:
                 data = b"".join(bytes(block) for block in copy)
         table = pacsv.read_csv(

@@ -18,6 +18,8 @@ Values always travel as parameters, never inside the SQL text.
 """
 from __future__ import annotations
 
+import datetime as dt
+
 from ..view import ViewState
 
 SEARCH_SEPARATOR = " \x1f "
@@ -91,7 +93,10 @@ def where(view: ViewState, pairs, layer_key: str | None = None, prefix: str = ""
             conditions.append(f"({p}sub_event_type = ANY(%s) OR NOT ({p}event_type = ANY(%s)))")
             params += [list(view.sub_types), covered]
     for column, values in (("country_code", view.countries), ("admin1_code", view.regions)):
-        if values:
+        if len(values) == 1:  # "= value", not "= ANY": the index on (region, date) then gives the newest first, in order
+            conditions.append(f"{p}{column} = %s")
+            params.append(values[0])
+        elif values:
             conditions.append(f"{p}{column} = ANY(%s)")
             params.append(list(values))
     if view.actors:
@@ -104,6 +109,51 @@ def where(view: ViewState, pairs, layer_key: str | None = None, prefix: str = ""
         conditions.append(f"{p}search_text LIKE %s")
         params.append(like_pattern(view.text))
     return (" AND ".join(conditions) or "TRUE"), params
+
+
+def whole_months(date_from, date_to) -> tuple:
+    """(first day of the first whole month of the range, first day after its last whole month); None: unbounded."""
+    first = end = None
+    if date_from:
+        first = date_from.replace(day=1)
+        if date_from.day != 1:
+            first = (first + dt.timedelta(days=31)).replace(day=1)
+    if date_to:
+        end = (date_to + dt.timedelta(days=1)).replace(day=1)
+    return first, end
+
+
+def region_months_query(view: ViewState, pairs) -> tuple[str, list]:
+    """Region counts of a view that filters only dates and types: (query, parameters).
+
+    Whole months are summed from region_months (tens of thousands of rows);
+    the days at either end of the range, if any, are counted in the events
+    (the date index finds them).
+    """
+    types, params = where(view.replace(date_from=None, date_to=None), pairs)
+    first, end = whole_months(view.date_from, view.date_to)
+    if first is not None and end is not None and first >= end:  # no whole month: all from the events
+        dates, date_params = where(ViewState(date_from=view.date_from, date_to=view.date_to), pairs)
+        return (f"SELECT admin1_code, count(*) FROM events WHERE {types} AND {dates} AND admin1_code <> '' GROUP BY 1 ORDER BY 1",
+                [*params, *date_params])
+    months, month_params, edges, edge_params = [types], list(params), [], []
+    if first is not None:
+        months.append("month >= %s")
+        month_params.append(first)
+        if view.date_from < first:
+            edges.append("(event_date >= %s AND event_date < %s)")
+            edge_params += [view.date_from, first]
+    if end is not None:
+        months.append("month < %s")
+        month_params.append(end)
+        if end <= view.date_to:
+            edges.append("(event_date >= %s AND event_date <= %s)")
+            edge_params += [end, view.date_to]
+    query = f"SELECT admin1_code, n FROM region_months WHERE {' AND '.join(months)}"
+    if edges:
+        query += f" UNION ALL SELECT admin1_code, count(*) FROM events WHERE {types} AND admin1_code <> '' AND ({' OR '.join(edges)}) GROUP BY 1"
+        month_params += [*params, *edge_params]
+    return f"SELECT admin1_code, sum(n)::bigint FROM ({query}) parts GROUP BY 1 ORDER BY 1", month_params
 
 
 # The events table's data columns, in record order, with their kinds
