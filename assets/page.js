@@ -1,7 +1,8 @@
 // The page's own behaviour in the browser: copy link, the date readout, the
-// filters drawer, the type list's all / none / only / find, and Reset
-// clearing text not yet committed.  Dash's set_props writes a control's
-// value as if the user had changed it, so the view callback does the rest.
+// filters drawer, the type list's all / none / only / find, the legend's
+// buttons, Reset clearing text not yet committed, and the map's label fades.
+// Dash's set_props writes a control's value as if the user had changed it,
+// so the view callback does the rest.
 (function () {
   var MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
@@ -55,6 +56,28 @@
       button.focus();
     }
   }
+  function toggledTypes(type) {
+    // The checklist's value with `type` flipped, in the list's (the data's) order; null for a type not in it.
+    var boxes = Array.prototype.slice.call(document.querySelectorAll('#types input[type=checkbox]'));
+    if (!boxes.some(function (box) { return box.value === type; })) { return null; }
+    return boxes.filter(function (box) { return box.value === type ? !box.checked : box.checked; })
+      .map(function (box) { return box.value; });
+  }
+  function labelsFadeOnlyWhileMoving() {
+    // MapLibre fades labels in over 300 ms after each placement, a repaint per frame.  While the
+    // user pans or zooms, frames are drawn anyway; after new data they would double the frames
+    // of a repaint (each costly without a fast GPU), so new data's labels appear at once.
+    // (_fadeDuration: MapLibre's own field, read on every frame; Plotly sets no fadeDuration.)
+    var gd = document.querySelector('#map .js-plotly-plot');
+    var subplot = gd && gd._fullLayout && gd._fullLayout.map && gd._fullLayout.map._subplot;
+    var map = subplot && subplot.map;
+    if (!map || map.__fadeOnlyWhileMoving || typeof map._fadeDuration !== 'number') { return; }
+    map.__fadeOnlyWhileMoving = true;
+    var fade = map._fadeDuration;
+    map._fadeDuration = 0;
+    map.on('movestart', function () { map._fadeDuration = fade; });
+    map.on('moveend', function () { map._fadeDuration = 0; });
+  }
   function filterTypes(text) {
     var wanted = (text || '').trim().toLowerCase();
     document.querySelectorAll('#types label').forEach(function (label) {
@@ -97,6 +120,14 @@
       setProps('types', {value: [only.getAttribute('data-type')]});
       return;
     }
+    // The legend's types tick and untick the checklist, the one place the filter lives.
+    var legendType = target.closest('#map-legend button.legend-type');
+    if (legendType) {
+      var ticked = toggledTypes(legendType.getAttribute('data-type'));
+      if (ticked) { setProps('types', {value: ticked}); }
+      return;
+    }
+    if (target.closest('#legend-country-level')) { setProps('country-level-request', {data: Date.now()}); return; }
     if (target.closest('#types-all')) { setProps('types', {value: typeValues()}); return; }
     if (target.closest('#types-none')) { setProps('types', {value: []}); return; }
     if (target.closest('#drawer-button')) { setDrawer(!document.getElementById('root').classList.contains('drawer-open')); return; }
@@ -118,9 +149,10 @@
   document.addEventListener('input', function (event) {
     if (event.target && event.target.id === 'types-search') { filterTypes(event.target.value); }
   });
-  // The list is drawn again with new counts: keep the filter applied.
+  // The list is drawn again with new counts: keep the filter applied.  The map, once Plotly has made it.
   new MutationObserver(function () {
     var search = document.getElementById('types-search');
     if (search && search.value) { filterTypes(search.value); }
+    labelsFadeOnlyWhileMoving();
   }).observe(document.documentElement, {childList: true, subtree: true});
 })();

@@ -142,7 +142,7 @@ def register_view_callbacks(app: dash.Dash, data: Dataset) -> None:
             "play_label": "❚❚ Pause" if playing else "▶ Play",
             "saved_value": saved.get("value") if slides else no_update,
             "shown": shown_outputs(data, view, kind, _ids(selection.get("rows")), _ids(selection.get("map")) or None, slide,
-                                   move_map=trigger == "fly-to"),
+                                   move_map=trigger == "fly-to", before=before),
             "retry_off": True,  # answered: stop asking again
         }
 
@@ -205,7 +205,7 @@ def register_view_callbacks(app: dash.Dash, data: Dataset) -> None:
     @app.callback(
         Output("detail-body", "children", allow_duplicate=True),
         Output("detail", "className", allow_duplicate=True),
-        Input("legend-country-level", "n_clicks"),
+        Input("country-level-request", "data"),  # a click on the legend's button (assets/page.js)
         State("view", "data"),
         prevent_initial_call=True,
     )
