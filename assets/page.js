@@ -63,7 +63,8 @@
     return boxes.filter(function (box) { return box.value === type ? !box.checked : box.checked; })
       .map(function (box) { return box.value; });
   }
-  function labelsFadeOnlyWhileMoving() {
+  function watchMap() {
+    // Once per map Plotly makes: playback hears when a day is drawn, and labels fade only while moving.
     // MapLibre fades labels in over 300 ms after each placement, a repaint per frame.  While the
     // user pans or zooms, frames are drawn anyway; after new data they would double the frames
     // of a repaint (each costly without a fast GPU), so new data's labels appear at once.
@@ -71,8 +72,9 @@
     var gd = document.querySelector('#map .js-plotly-plot');
     var subplot = gd && gd._fullLayout && gd._fullLayout.map && gd._fullLayout.map._subplot;
     var map = subplot && subplot.map;
-    if (!map || map.__fadeOnlyWhileMoving || typeof map._fadeDuration !== 'number') { return; }
-    map.__fadeOnlyWhileMoving = true;
+    if (!map || map.__watched || typeof map._fadeDuration !== 'number') { return; }
+    map.__watched = true;
+    gd.on('plotly_react', function () { playback.waiting = false; });
     var fade = map._fadeDuration;
     map._fadeDuration = 0;
     map.on('movestart', function () { map._fadeDuration = fade; });
@@ -86,7 +88,19 @@
     });
   }
 
+  // Playback: the next day is asked for once the map has drawn the last one (Plotly's
+  // plotly_react on the map resolves after MapLibre has rendered the new data).
+  var playback = {waiting: false, since: 0};
+  var PLAY_STEP_LIMIT_MS = 3000;  // a step with no re-plot (nothing to draw) frees the next one after this
+
   window.dashboardPage = {
+    playStep: function (n) {
+      var now = Date.now();
+      if (playback.waiting && now - playback.since < PLAY_STEP_LIMIT_MS) { return window.dash_clientside.no_update; }
+      playback.waiting = true;
+      playback.since = now;
+      return n;
+    },
     dayText: dayText,
     isoText: function (iso) {
       // The table keeps ISO dates (they sort) and shows them as 11 Jan 2025.
@@ -153,6 +167,6 @@
   new MutationObserver(function () {
     var search = document.getElementById('types-search');
     if (search && search.value) { filterTypes(search.value); }
-    labelsFadeOnlyWhileMoving();
+    watchMap();
   }).observe(document.documentElement, {childList: true, subtree: true});
 })();
