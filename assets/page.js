@@ -79,6 +79,36 @@
     map._fadeDuration = 0;
     map.on('movestart', function () { map._fadeDuration = fade; });
     map.on('moveend', function () { map._fadeDuration = 0; });
+    drawNewDataOnce(map);
+  }
+  var HOLD_LIMIT_MS = 1000;
+  function drawNewDataOnce(map) {
+    // New event data reaches MapLibre in steps (parsed, tiles cut, labels placed) and it draws a
+    // frame after each, of the old data until the last.  Without a fast GPU a frame holds the
+    // page's main thread for 100-200 ms, and each step waits behind it: a second or more.  So
+    // while the map is still and the event traces' sources (Plotly's "source-<uid>-...") are
+    // loading, frames are put off, for at most HOLD_LIMIT_MS: their tiles load without frames,
+    // and the new data is drawn in one.  (_render: MapLibre's frame, which map.triggerRepaint calls.)
+    var render = map._render;
+    if (typeof render !== 'function') { return; }
+    var heldSince = null;
+    function tracesLoading() {
+      var managers = map.style && map.style.tileManagers;
+      if (!managers) { return false; }
+      return Object.keys(managers).some(function (id) { return id.indexOf('source-') === 0 && !managers[id].loaded(); });
+    }
+    map._render = function () {
+      var now = Date.now();
+      if (!map.isMoving() && (heldSince === null || now - heldSince < HOLD_LIMIT_MS) && tracesLoading()) {
+        if (heldSince === null) {
+          heldSince = now;
+          setTimeout(function () { if (heldSince !== null) { map.triggerRepaint(); } }, HOLD_LIMIT_MS + 20);
+        }
+        return map;
+      }
+      heldSince = null;
+      return render.apply(map, arguments);
+    };
   }
   function filterTypes(text) {
     var wanted = (text || '').trim().toLowerCase();
