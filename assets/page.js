@@ -95,7 +95,12 @@
     function tracesLoading() {
       var managers = map.style && map.style.tileManagers;
       if (!managers) { return false; }
-      return Object.keys(managers).some(function (id) { return id.indexOf('source-') === 0 && !managers[id].loaded(); });
+      // Only sources reloading tiles they have: a new source (or one shown again) asks for its
+      // tiles in a frame, and holding that frame would only wait for the limit.
+      return Object.keys(managers).some(function (id) {
+        var manager = managers[id];
+        return id.indexOf('source-') === 0 && !manager.loaded() && typeof manager.getIds === 'function' && manager.getIds().length > 0;
+      });
     }
     map._render = function () {
       var now = Date.now();
