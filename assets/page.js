@@ -1,7 +1,8 @@
 // The page's own behaviour in the browser: copy link, the date readout, the
-// filters drawer, the type list's all / none / only / find, and Reset
-// clearing text not yet committed.  Dash's set_props writes a control's
-// value as if the user had changed it, so the view callback does the rest.
+// filters drawer, the type list's all / none / only / find, the legend's
+// buttons, Reset clearing text not yet committed, and the map's label fades.
+// Dash's set_props writes a control's value as if the user had changed it,
+// so the view callback does the rest.
 (function () {
   var MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
@@ -55,6 +56,65 @@
       button.focus();
     }
   }
+  function toggledTypes(type) {
+    // The checklist's value with `type` flipped, in the list's (the data's) order; null for a type not in it.
+    var boxes = Array.prototype.slice.call(document.querySelectorAll('#types input[type=checkbox]'));
+    if (!boxes.some(function (box) { return box.value === type; })) { return null; }
+    return boxes.filter(function (box) { return box.value === type ? !box.checked : box.checked; })
+      .map(function (box) { return box.value; });
+  }
+  function watchMap() {
+    // Once per map Plotly makes: playback hears when a day is drawn, and labels fade only while moving.
+    // MapLibre fades labels in over 300 ms after each placement, a repaint per frame.  While the
+    // user pans or zooms, frames are drawn anyway; after new data they would double the frames
+    // of a repaint (each costly without a fast GPU), so new data's labels appear at once.
+    // (_fadeDuration: MapLibre's own field, read on every frame; Plotly sets no fadeDuration.)
+    var gd = document.querySelector('#map .js-plotly-plot');
+    var subplot = gd && gd._fullLayout && gd._fullLayout.map && gd._fullLayout.map._subplot;
+    var map = subplot && subplot.map;
+    if (!map || map.__watched || typeof map._fadeDuration !== 'number') { return; }
+    map.__watched = true;
+    gd.on('plotly_react', function () { playback.waiting = false; });
+    var fade = map._fadeDuration;
+    map._fadeDuration = 0;
+    map.on('movestart', function () { map._fadeDuration = fade; });
+    map.on('moveend', function () { map._fadeDuration = 0; });
+    drawNewDataOnce(map);
+  }
+  var HOLD_LIMIT_MS = 1000;
+  function drawNewDataOnce(map) {
+    // New event data reaches MapLibre in steps (parsed, tiles cut, labels placed) and it draws a
+    // frame after each, of the old data until the last.  Without a fast GPU a frame holds the
+    // page's main thread for 100-200 ms, and each step waits behind it: a second or more.  So
+    // while the map is still and the event traces' sources (Plotly's "source-<uid>-...") are
+    // loading, frames are put off, for at most HOLD_LIMIT_MS: their tiles load without frames,
+    // and the new data is drawn in one.  (_render: MapLibre's frame, which map.triggerRepaint calls.)
+    var render = map._render;
+    if (typeof render !== 'function') { return; }
+    var heldSince = null;
+    function tracesLoading() {
+      var managers = map.style && map.style.tileManagers;
+      if (!managers) { return false; }
+      // Only sources reloading tiles they have: a new source (or one shown again) asks for its
+      // tiles in a frame, and holding that frame would only wait for the limit.
+      return Object.keys(managers).some(function (id) {
+        var manager = managers[id];
+        return id.indexOf('source-') === 0 && !manager.loaded() && typeof manager.getIds === 'function' && manager.getIds().length > 0;
+      });
+    }
+    map._render = function () {
+      var now = Date.now();
+      if (!map.isMoving() && (heldSince === null || now - heldSince < HOLD_LIMIT_MS) && tracesLoading()) {
+        if (heldSince === null) {
+          heldSince = now;
+          setTimeout(function () { if (heldSince !== null) { map.triggerRepaint(); } }, HOLD_LIMIT_MS + 20);
+        }
+        return map;
+      }
+      heldSince = null;
+      return render.apply(map, arguments);
+    };
+  }
   function filterTypes(text) {
     var wanted = (text || '').trim().toLowerCase();
     document.querySelectorAll('#types label').forEach(function (label) {
@@ -63,7 +123,19 @@
     });
   }
 
+  // Playback: the next day is asked for once the map has drawn the last one (Plotly's
+  // plotly_react on the map resolves after MapLibre has rendered the new data).
+  var playback = {waiting: false, since: 0};
+  var PLAY_STEP_LIMIT_MS = 3000;  // a step with no re-plot (nothing to draw) frees the next one after this
+
   window.dashboardPage = {
+    playStep: function (n) {
+      var now = Date.now();
+      if (playback.waiting && now - playback.since < PLAY_STEP_LIMIT_MS) { return window.dash_clientside.no_update; }
+      playback.waiting = true;
+      playback.since = now;
+      return n;
+    },
     dayText: dayText,
     isoText: function (iso) {
       // The table keeps ISO dates (they sort) and shows them as 11 Jan 2025.
@@ -97,6 +169,14 @@
       setProps('types', {value: [only.getAttribute('data-type')]});
       return;
     }
+    // The legend's types tick and untick the checklist, the one place the filter lives.
+    var legendType = target.closest('#map-legend button.legend-type');
+    if (legendType) {
+      var ticked = toggledTypes(legendType.getAttribute('data-type'));
+      if (ticked) { setProps('types', {value: ticked}); }
+      return;
+    }
+    if (target.closest('#legend-country-level')) { setProps('country-level-request', {data: Date.now()}); return; }
     if (target.closest('#types-all')) { setProps('types', {value: typeValues()}); return; }
     if (target.closest('#types-none')) { setProps('types', {value: []}); return; }
     if (target.closest('#drawer-button')) { setDrawer(!document.getElementById('root').classList.contains('drawer-open')); return; }
@@ -118,9 +198,10 @@
   document.addEventListener('input', function (event) {
     if (event.target && event.target.id === 'types-search') { filterTypes(event.target.value); }
   });
-  // The list is drawn again with new counts: keep the filter applied.
+  // The list is drawn again with new counts: keep the filter applied.  The map, once Plotly has made it.
   new MutationObserver(function () {
     var search = document.getElementById('types-search');
     if (search && search.value) { filterTypes(search.value); }
+    watchMap();
   }).observe(document.documentElement, {childList: true, subtree: true});
 })();

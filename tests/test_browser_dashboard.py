@@ -112,6 +112,24 @@ def test_unticking_explosions_removes_the_drone_events_but_not_the_airport_closu
     assert "type=" in browser.current_url  # the filter is in the shareable URL
 
 
+def test_the_legend_ticks_and_unticks_a_type_and_lists_the_country_level_events(server, browser):
+    open_page(browser, server.url + "/")
+    wait_for_count(browser, "12 of 12 events")
+    legend_button = "#map-legend button.legend-type[data-type='Explosions/Remote violence']"
+    box = "//div[@id='types']//label[contains(., 'Explosions/Remote violence')]//input"
+    browser.find_element(By.CSS_SELECTOR, legend_button).click()
+    wait_for_count(browser, "7 of 12 events")
+    assert not browser.find_element(By.XPATH, box).is_selected()  # the checklist stays the one place the filter lives
+    wait_for(browser, lambda d: d.find_element(By.CSS_SELECTOR, legend_button).get_attribute("aria-pressed") == "false")
+    browser.find_element(By.CSS_SELECTOR, legend_button).click()  # drawn again with the new counts: found again
+    wait_for_count(browser, "12 of 12 events")
+    assert browser.find_element(By.XPATH, box).is_selected()
+
+    browser.find_element(By.ID, "legend-country-level").click()
+    wait_for(browser, lambda d: d.find_element(By.ID, "detail").is_displayed(), message="the country-level list did not open")
+    wait_for(browser, lambda d: "RFERL-20250121-12" in d.find_element(By.ID, "detail").text)
+
+
 def test_date_range_of_one_day_shows_the_first_liski_fire_only(server, browser):
     open_page(browser, server.url + "/")
     wait_for_count(browser, "12 of 12 events")
@@ -199,7 +217,9 @@ def test_table_and_map_selections_are_linked(server, browser):
     # A row selected in the table is ringed on the map.
     cell = browser.find_element(By.XPATH, "//div[@id='table']//div[@role='row'][.//div[contains(., 'oil depot')]]//div[@col-id='place']")
     cell.click()
-    wait_for(browser, lambda d: any(t["name"] == "selected" for t in map_traces(d)), message="no ring around the selected event")
+    ringed = ("return document.querySelector('#map .js-plotly-plot')._fullData"
+              ".some(t => t.name === 'selected' && Array.from(t.lat || []).some(v => v !== null && isFinite(v)));")
+    wait_for(browser, lambda d: d.execute_script(ringed), message="no ring around the selected event")
     # Points selected on the map narrow the table to them.
     browser.execute_script(
         """

@@ -13,7 +13,7 @@ from dashboard.render.legend import legend_entries
 from dashboard.schema import OTHER_COLOUR, PALETTE
 from dashboard.store.memory import InMemoryEventStore
 from dashboard.view import ViewState
-from dashboard.web.legend import VISIBLE_TYPES, legend_children, toggled
+from dashboard.web.legend import VISIBLE_TYPES, legend_children
 
 
 @pytest.fixture(scope="module")
@@ -84,11 +84,3 @@ def test_density_states_its_scale(bundled):
     legend = legend_entries(ViewState(mode="density"), bundled, scale_note="Events per grid cell, on a log scale", ramp=("#000", "#fff"))
     (entry,) = legend.group("Events per cell")
     assert "log scale" in entry.label and entry.shape == "ramp"
-
-
-def test_a_legend_click_flips_the_type_in_the_filter_in_the_datas_order():
-    all_types = ("Battles", "Protests", "Riots")
-    assert toggled(["Battles", "Riots"], "Protests", all_types) == ["Battles", "Protests", "Riots"]
-    assert toggled(["Battles", "Riots"], "Riots", all_types) == ["Battles"]
-    assert toggled(["Battles"], "No such type", all_types) == ["Battles"]
-    assert toggled(None, "Riots", all_types) == ["Riots"]

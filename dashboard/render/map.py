@@ -140,8 +140,13 @@ def map_figure(
     height_px: int = PAGE_MAP_SIZE[1],
     notes: tuple[str, ...] = (),
     marks: Marks | None = None,
+    legend_traces: bool = True,
 ) -> go.Figure:
-    """The map in the view's mode.  `scale` enlarges marks, lines and names (presentation, export)."""
+    """The map in the view's mode.  `scale` enlarges marks, lines and names (presentation, export).
+
+    legend_traces: the legend-only traces the exporter's frame reads; the page,
+    whose legend is beside the map, leaves them out (each trace is four more
+    map sources for the browser to update on every change)."""
     colours = THEMES[view.theme]
     count = store.count(view)
     if view.center_lat is not None and view.zoom is not None:
@@ -162,7 +167,8 @@ def map_figure(
         add_point_traces(figure, marks, store, view.theme, zoom, scale, _selected(store, view, selected_ids))
     if count == 0:
         extra_notes.append("No events match these filters.")
-    _add_legend_traces(figure, view, store, territory_label, scale, marks, zoom)
+    if legend_traces:
+        _add_legend_traces(figure, view, store, territory_label, scale, marks, zoom)
     user_style = basemap if basemap and "{z}" not in basemap and not basemap_files.is_local_pmtiles(basemap) else None
     style = user_style or basemap_style(
         view.theme, centre=(centre_lat, centre_lon), zoom=zoom, size_px=(width_px, height_px),
@@ -234,7 +240,7 @@ def _add_choropleth(figure, store, view, admin1_source):
         marker={"opacity": 0.85, "line": {"width": 0.6, "color": THEMES[view.theme]["border"]}},
         colorbar=_count_colourbar(counts["count"].max() if len(counts) else 1),
         hovertemplate="%{customdata[1]} (%{customdata[0]}): %{z} events<extra></extra>",
-        name="events per region",
+        name="events per region", uid="choropleth",
     ))
 
 
@@ -255,7 +261,7 @@ def _add_density(figure, store, view, scale):
         zmax=math.log10(largest + 1),
         colorbar={"title": {"text": "events (log)"}, "thickness": 14, "tickvals": [math.log10(v + 1) for v in ticks], "ticktext": [f"{v:,}" for v in ticks]},
         hovertemplate="%{customdata:,} events in this cell<extra></extra>",
-        name="density",
+        name="density", uid="density",
     ))
 
 

@@ -44,8 +44,13 @@ def cluster_hover(count: int, breakdown: str, same_place: bool) -> str:
 
 
 def add_point_traces(figure, marks: Marks, store, theme: str, zoom: float, scale: float, selected=None) -> None:
-    """Region circles beneath, then rings, marks and counts; the selection ring beneath the marks."""
+    """Region circles beneath, then the selection ring, rings, marks and counts.
+
+    The same six traces with these uids whatever the view (with no point when
+    there is nothing to draw): a filter change then only replaces their data,
+    and the browser's map keeps every layer (see TRACE_UIDS)."""
     regions = marks.regions
+    region_trace = dict(type="scattermap", lat=[], lon=[], mode="markers", customdata=[], name="region-level events", showlegend=False)
     if len(regions):
         diameters = region_px(regions["radius_km"], regions["latitude"], zoom)
         colours = colours_for(regions["event_type"], store)
@@ -58,27 +63,25 @@ def add_point_traces(figure, marks: Marks, store, theme: str, zoom: float, scale
             ["region:" + c for c in regions["admin1_code"]], ["region"] * len(regions),
             regions["latitude"].round(4), regions["longitude"].round(4), regions["count"], [0] * len(regions), regions["ids"],
         ]).astype(str)
-        figure.add_trace(dict(
-            type="scattermap", lat=regions["latitude"].round(4), lon=regions["longitude"].round(4), mode="markers",
+        region_trace.update(
+            lat=regions["latitude"].round(4), lon=regions["longitude"].round(4),
             marker={"size": np.round(diameters, 1), "color": colours, "opacity": 0.16 if theme == "light" else 0.3},
-            hovertext=hover, hovertemplate="%{hovertext}<extra></extra>", customdata=custom, name="region-level events", showlegend=False,
-        ))
+            hovertext=hover, hovertemplate="%{hovertext}<extra></extra>", customdata=custom,
+        )
     frame = marks.marks
-    if len(frame) == 0:
-        return
     sizes = mark_px(frame["count"]) * scale
-    colours = colours_for(frame["event_type"], store)
+    colours = colours_for(frame["event_type"], store) if len(frame) else []
     lat, lon = frame["latitude"].round(4), frame["longitude"].round(4)
-    if selected is not None and len(selected):
-        figure.add_trace(dict(
-            type="scattermap", lat=selected["latitude"], lon=selected["longitude"], mode="markers",
-            marker={"size": 30 * scale, "color": "#000000" if theme == "light" else "#ffffff", "opacity": 0.85},
-            name="selected", hoverinfo="skip", showlegend=False,
-        ))
-    figure.add_trace(dict(
+    chosen = selected if selected is not None and len(selected) else None
+    selected_trace = dict(
+        type="scattermap", lat=[] if chosen is None else chosen["latitude"], lon=[] if chosen is None else chosen["longitude"], mode="markers",
+        marker={"size": 30 * scale, "color": "#000000" if theme == "light" else "#ffffff", "opacity": 0.85},
+        name="selected", hoverinfo="skip", showlegend=False,
+    )
+    rings = dict(
         type="scattermap", lat=lat, lon=lon, mode="markers", marker={"size": np.round(sizes + 3 * scale, 1), "color": MARK_RING[theme]},
         hoverinfo="skip", name="mark rings", showlegend=False,
-    ))
+    )
     hover, keys = [], []
     for cell, count, breakdown, single, same in zip(frame["cell"], frame["count"], frame["breakdown"], frame["single"], frame["same_place"]):
         if isinstance(single, dict):
@@ -88,21 +91,35 @@ def add_point_traces(figure, marks: Marks, store, theme: str, zoom: float, scale
             hover.append(cluster_hover(int(count), breakdown, bool(same)) if count > 1 else f"<b>1 event</b><br>{hover_text(breakdown)}<br><i>Click for its record.</i>")
             keys.append(f"cell:{cell}")
     kinds = np.where(frame["count"] > 1, np.where(frame["same_place"], "stack", "cluster"), "event")
-    custom = np.column_stack([keys, kinds, lat, lon, frame["count"], [marks.cell_deg] * len(frame), frame["ids"]]).astype(str)
-    figure.add_trace(dict(
+    custom = np.column_stack([keys, kinds, lat, lon, frame["count"], [marks.cell_deg] * len(frame), frame["ids"]]).astype(str) if len(frame) else []
+    events = dict(
         type="scattermap", lat=lat, lon=lon, mode="markers", marker={"size": np.round(sizes, 1), "color": colours, "opacity": 1.0},
         customdata=custom, hovertext=hover, hovertemplate="%{hovertext}<extra></extra>", name="events", showlegend=False,
-    ))
-    counted = frame["count"] > 1
+    )
+    counted = (frame["count"] > 1).to_numpy(dtype=bool)
+    count_traces = []
     for dark in (False, True):
-        chosen = counted & np.array([(c in DARK_TEXT_ON) == dark for c in colours])
-        if chosen.any():
-            figure.add_trace(dict(
-                type="scattermap", lat=lat[chosen], lon=lon[chosen], mode="text",
-                text=[f"{n:,}" if n < 10_000 else f"{n / 1000:.0f}k" for n in frame["count"][chosen]],
-                textfont={"family": "DejaVu Sans Bold", "size": 11 * scale, "color": "#111111" if dark else "#ffffff"},
-                textposition="middle center", hoverinfo="skip", name="counts", showlegend=False,
-            ))
+        chosen_marks = counted & np.array([(c in DARK_TEXT_ON) == dark for c in colours], dtype=bool)
+        count_traces.append(dict(
+            type="scattermap", lat=lat[chosen_marks], lon=lon[chosen_marks], mode="text",
+            text=[f"{n:,}" if n < 10_000 else f"{n / 1000:.0f}k" for n in frame["count"][chosen_marks]],
+            textfont={"family": "DejaVu Sans Bold", "size": 11 * scale, "color": "#111111" if dark else "#ffffff"},
+            textposition="middle center", hoverinfo="skip", name="counts", showlegend=False,
+        ))
+    above = ""  # the top trace: above every layer of the basemap
+    for trace, uid in reversed(list(zip((region_trace, selected_trace, rings, events, *count_traces), TRACE_UIDS))):
+        if not len(trace["lat"]):
+            trace.update(lat=[None], lon=[None])  # no point: a trace with none would be hidden, and its layers removed
+        figure.add_trace({**trace, "uid": uid, "below": above})
+        above = f"plotly-trace-layer-{uid}-fill"  # the lowest of the four layers Plotly makes for a trace
 
 
-__all__ = ["add_point_traces", "date_text", "single_hover", "FONT"]
+# Points mode's traces, beneath to on top; in the figure top first, each
+# beneath the one before it (`below`).  Plotly matches traces across updates by
+# uid, so a new view only sets their data.  (Traces with the same `below`, as
+# the default "" for all, have their layers removed and added again on every
+# update to keep their order: a rebuild of the map's layers on every change.)
+TRACE_UIDS = ("regions", "selected", "rings", "events", "counts-light", "counts-dark")
+
+
+__all__ = ["TRACE_UIDS", "add_point_traces", "date_text", "single_hover", "FONT"]

@@ -27,7 +27,7 @@ from .map_clicks import country_level_detail, detail_for_click
 from .outputs import SHOWN, redraw_kind, shown_outputs
 from .panels import detail_panel, load_notices
 
-SPEEDS_MS = (500, 1000, 2000)
+SPEEDS_MS = (250, 500, 1000, 2000)
 DETAIL_OPEN, DETAIL_CLOSED = "detail operator open", "detail operator"  # the record panel opens over the map only when used
 # Buttons win over the controls they fire with: Reset right after typing commits the text and
 # clicks Reset in one request, and Reset is what was meant.
@@ -79,7 +79,7 @@ def register_view_callbacks(app: dash.Dash, data: Dataset) -> None:
             "relayout": Input("map-moved", "data"),
             "buttons": [Input(i, "n_clicks") for i in BUTTONS],
             "fly_to": Input("fly-to", "data"),
-            "tick": Input("player", "n_intervals"),
+            "tick": Input("play-step", "data"),  # the player's tick, once the last day is drawn (register_page_helpers)
             "saved_value": Input("saved-list", "value"),
             "selection": Input("selection", "data"),
             "retry": Input("store-retry", "n_intervals"),  # on while the store is not answering (app.store_trouble)
@@ -99,6 +99,7 @@ def register_view_callbacks(app: dash.Dash, data: Dataset) -> None:
         (Dash Patch), and only a change of mode, theme or presentation
         redraws the figures whole (see outputs.redraw_kind)."""
         trigger = first_trigger()
+        trigger = "player" if trigger == "play-step" else trigger
         search = search if isinstance(search, str) else ""
         current_query = current_query if isinstance(current_query, str) else None
         if trigger == "map-moved":
@@ -142,7 +143,7 @@ def register_view_callbacks(app: dash.Dash, data: Dataset) -> None:
             "play_label": "❚❚ Pause" if playing else "▶ Play",
             "saved_value": saved.get("value") if slides else no_update,
             "shown": shown_outputs(data, view, kind, _ids(selection.get("rows")), _ids(selection.get("map")) or None, slide,
-                                   move_map=trigger == "fly-to"),
+                                   move_map=trigger == "fly-to", before=before),
             "retry_off": True,  # answered: stop asking again
         }
 
@@ -205,7 +206,7 @@ def register_view_callbacks(app: dash.Dash, data: Dataset) -> None:
     @app.callback(
         Output("detail-body", "children", allow_duplicate=True),
         Output("detail", "className", allow_duplicate=True),
-        Input("legend-country-level", "n_clicks"),
+        Input("country-level-request", "data"),  # a click on the legend's button (assets/page.js)
         State("view", "data"),
         prevent_initial_call=True,
     )
@@ -294,6 +295,14 @@ def register_page_helpers(app: dash.Dash) -> None:
         }""",
         Output("map-moved", "data"),
         Input("map", "relayoutData"),
+        prevent_initial_call=True,
+    )
+    # Playback steps no faster than the map draws: a tick while the last day is
+    # still being drawn is skipped, so days never queue up behind the repaint.
+    app.clientside_callback(
+        "function(n) { return window.dashboardPage.playStep(n); }",
+        Output("play-step", "data"),
+        Input("player", "n_intervals"),
         prevent_initial_call=True,
     )
     app.clientside_callback(

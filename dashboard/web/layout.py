@@ -115,7 +115,8 @@ def _playback():
                     "Seconds per day",
                     dcc.RadioItems(
                         id="speed",
-                        options=[{"label": "½ s", "value": 500}, {"label": "1 s", "value": 1000}, {"label": "2 s", "value": 2000}],
+                        options=[{"label": "¼ s", "value": 250}, {"label": "½ s", "value": 500}, {"label": "1 s", "value": 1000},
+                                 {"label": "2 s", "value": 2000}],
                         value=1000, inline=True, className="speed",
                     ),
                 ),
@@ -371,6 +372,7 @@ def build_layout(data):
             dcc.Store(id="fly-to"),
             dcc.Store(id="map-moved"),  # the map's relayoutData, pans and zooms only (callbacks.py)
             dcc.Interval(id="player", interval=1000, disabled=True),
+            dcc.Store(id="play-step"),  # the player's tick, let through once the map has drawn the last day (assets/page.js)
             # Asks again while the store is not answering (app.store_trouble turns it on).
             dcc.Interval(id="store-retry", interval=5000, disabled=True),
             _header(data),

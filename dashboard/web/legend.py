@@ -9,7 +9,7 @@ assets/map.css.
 from __future__ import annotations
 
 import dash
-from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
+from dash import Input, Output, dcc, html
 
 from ..render.legend import Entry, Legend
 
@@ -21,6 +21,7 @@ def legend_panel():
         [
             html.Details([html.Summary("Legend", className="legend-title"), html.Div(id="map-legend-body", children=[html.Button(id="legend-country-level", hidden=True)])], id="map-legend-details", open=True),
             dcc.Store(id="map-zoom-request"),
+            dcc.Store(id="country-level-request"),  # set by a click on legend-country-level (assets/page.js)
         ],
         id="map-legend",
         className="map-legend",
@@ -51,8 +52,8 @@ def _type_row(entry: Entry):
     return html.Li(
         html.Button(
             [html.Span(_swatch(entry), className="legend-symbol"), html.Span(label, className="legend-label")],
-            id={"type": "legend-type", "index": entry.event_type},
             className="legend-type" + ("" if entry.active else " off"),
+            **{"data-type": entry.event_type},  # a click ticks or unticks it in the checklist (assets/page.js)
             title=("Hide" if entry.active else "Show") + f" {entry.label} on the map",
             **{"aria-pressed": "true" if entry.active else "false"},
         )
@@ -91,26 +92,14 @@ def legend_children(legend: Legend, country_level: int = 0):
                 country_button = None
         blocks.append(html.Section(block, className="legend-group"))
     if country_button is not None:
-        blocks.append(country_button)  # hidden: the list callback's input always exists
+        blocks.append(country_button)  # hidden, but always there to be found
     return blocks
 
 
 def register_legend_callbacks(app: dash.Dash, data) -> None:
-    @app.callback(
-        Output("types", "value", allow_duplicate=True),
-        Input({"type": "legend-type", "index": ALL}, "n_clicks"),
-        State("types", "value"),
-        prevent_initial_call=True,
-    )
-    def toggle_type(clicks, ticked):
-        """Tick or untick the clicked type in the filter (the checklist stays the one state)."""
-        trigger = ctx.triggered_id
-        clicks = clicks if isinstance(clicks, list) else []
-        if not isinstance(trigger, dict) or not any(isinstance(c, int) and not isinstance(c, bool) and c > 0 for c in clicks):
-            return no_update
-        return toggled(ticked, trigger.get("index"), data.store.bounds.types)
-
-    # A click on a cluster zooms the map in on it (the relayout then updates the view as a pan would).
+    # A type's button in the legend ticks or unticks it in the checklist in the
+    # browser (assets/page.js): the legend is drawn again on every change, and a
+    # callback on its buttons would be called each time they reappear.
     app.clientside_callback(
         """function(click) {
             const point = click && click.points && click.points[0];
@@ -127,11 +116,3 @@ def register_legend_callbacks(app: dash.Dash, data) -> None:
         prevent_initial_call=True,
     )
 
-
-def toggled(ticked, event_type, all_types) -> list:
-    """The checklist's value with `event_type` flipped, in the data's order (unknown types ignored)."""
-    ticked = [t for t in ticked if isinstance(t, str)] if isinstance(ticked, list) else []
-    if event_type not in all_types:
-        return ticked
-    chosen = set(ticked) ^ {event_type}
-    return [t for t in all_types if t in chosen]

@@ -34,6 +34,7 @@ def render_outputs(data: Dataset, view: ViewState, selected_ids=(), map_selectio
         selected_ids=tuple(selected_ids),
         scale=PRESENT_MAP_SCALE if view.present else 1.0,
         marks=marks,
+        legend_traces=False,  # the legend is beside the map (legend_outputs)
     )
     if view.present:
         figure = for_the_room(figure)
@@ -148,11 +149,12 @@ def redraw_kind(before: ViewState | None, after: ViewState, data: Dataset | None
 
 
 def shown_outputs(data: Dataset, view: ViewState, kind: str, selected_ids=(), map_selection_ids=None, saved=None,
-                  move_map: bool = False) -> dict:
+                  move_map: bool = False, before: ViewState | None = None) -> dict:
     """The SHOWN outputs for a view: everything ("full"), nothing ("none"), or the figures' data only ("patch").
 
     saved: (name, query) of the open saved view, for the title; move_map: the
-    patch also moves the map to the view's centre and zoom (a row chosen in the table)."""
+    patch also moves the map to the view's centre and zoom (a row chosen in the table);
+    before: the view the page shows now (a patch resends the basemap's style only when the position changed)."""
     if kind == "none":
         return {key: no_update for key in SHOWN}
     out = render_outputs(data, view, selected_ids, map_selection_ids, saved)
@@ -160,9 +162,15 @@ def shown_outputs(data: Dataset, view: ViewState, kind: str, selected_ids=(), ma
     out["table_class"] = "ag-theme-quartz-dark" if view.theme == "dark" else "ag-theme-quartz"
     if kind == "patch":
         moved = (("map", "center"), ("map", "zoom")) if move_map else ()
-        out["map"] = figure_patch(out["map"], ("annotations", "showlegend", ("map", "layers"), ("map", "style")) + moved)
+        # The style (~30 KB) follows only the position: the basemap files of the area in view.
+        restyle = (("map", "style"),) if move_map or position_changed(before, view) else ()
+        out["map"] = figure_patch(out["map"], ("annotations", "showlegend", ("map", "layers")) + restyle + moved)
         out["timeline"] = figure_patch(out["timeline"], ("shapes", "yaxis"))
     return out
+
+
+def position_changed(before: ViewState | None, after: ViewState) -> bool:
+    return before is None or any(getattr(before, f) != getattr(after, f) for f in POSITION_FIELDS)
 
 
 def figure_patch(figure, layout_keys) -> Patch:
