@@ -76,7 +76,7 @@ def register_view_callbacks(app: dash.Dash, data: Dataset) -> None:
             "controls": {c.id: Input(c.id, c.prop) for c in CONTROLS},
             "timeline_selection": Input("timeline", "selectedData"),
             "map_click": Input("map", "clickData"),
-            "relayout": Input("map", "relayoutData"),
+            "relayout": Input("map-moved", "data"),  # the map's relayoutData, pans and zooms only (register_page_helpers)
             "buttons": [Input(i, "n_clicks") for i in BUTTONS],
             "fly_to": Input("fly-to", "data"),
             "tick": Input("play-step", "data"),  # the player's tick, once the last day is drawn (register_page_helpers)
@@ -102,7 +102,7 @@ def register_view_callbacks(app: dash.Dash, data: Dataset) -> None:
         trigger = "player" if trigger == "play-step" else trigger
         search = search if isinstance(search, str) else ""
         current_query = current_query if isinstance(current_query, str) else None
-        if trigger == "map" and ctx.triggered and "relayoutData" in ctx.triggered[0]["prop_id"]:
+        if trigger == "map-moved":
             trigger = "map-relayout"
             if not map_centre(relayout):
                 raise dash.exceptions.PreventUpdate  # a hover or resize, not a pan or zoom
@@ -285,6 +285,17 @@ def _ids(values) -> tuple[str, ...]:
 
 def register_page_helpers(app: dash.Dash) -> None:
     """Browser-only bookkeeping: copy link, fullscreen, the keyboard help, the date readout (assets/page.js)."""
+    # Only a pan or zoom goes to the server.  Plotly also reports hovers and resizes, and
+    # each would be a new request that sets aside the one under way: on a slow first
+    # draw (a million events) the page's first answer was dropped and the map never drawn.
+    app.clientside_callback(
+        """function(relayout) {
+            return relayout && relayout['map.center'] ? relayout : window.dash_clientside.no_update;
+        }""",
+        Output("map-moved", "data"),
+        Input("map", "relayoutData"),
+        prevent_initial_call=True,
+    )
     # Playback steps no faster than the map draws: a tick while the last day is
     # still being drawn is skipped, so days never queue up behind the repaint.
     app.clientside_callback(

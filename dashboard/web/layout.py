@@ -371,6 +371,7 @@ def build_layout(data):
             dcc.Store(id="selection"),
             dcc.Store(id="fly-to"),
             dcc.Interval(id="player", interval=1000, disabled=True),
+            dcc.Store(id="map-moved"),  # the map's pans and zooms (callbacks.register_page_helpers)
             dcc.Store(id="play-step"),  # the player's tick, let through once the map has drawn the last day (assets/page.js)
             # Asks again while the store is not answering (app.store_trouble turns it on).
             dcc.Interval(id="store-retry", interval=5000, disabled=True),
