@@ -4,7 +4,7 @@ from __future__ import annotations
 import csv
 import re
 import sys
-from urllib.parse import urlparse
+from urllib.parse import unquote, urlparse
 
 import pytest
 from selenium.common.exceptions import NoAlertPresentException
@@ -110,6 +110,19 @@ def test_unticking_explosions_removes_the_drone_events_but_not_the_airport_closu
     wait_for(browser, lambda d: not (ids_on_map(d) & DRONE_IDS), message="drone events still on the map")
     assert AIRPORT_IDS <= ids_on_map(browser)
     assert "type=" in browser.current_url  # the filter is in the shareable URL
+
+
+def test_a_pan_of_the_map_is_kept_in_the_link_and_a_hover_sends_nothing(server, browser):
+    open_page(browser, server.url + "/")
+    wait_for_count(browser, "12 of 12 events")
+    graph = "document.querySelector('#map .js-plotly-plot')"
+    browser.execute_script(f"Plotly.relayout({graph}, {{'map.center': {{lat: 50.45, lon: 30.52}}, 'map.zoom': 7}});")  # as a drag reports it
+    wait_for(browser, lambda d: "at=50.4500,30.5200,7.00" in unquote(d.current_url), message=f"the pan is not in the link ({browser.current_url})")
+    browser.get_log("performance")  # drop the requests so far
+    browser.execute_script(f"{graph}.emit('plotly_relayout', {{autosize: true}});")  # a resize: no pan
+    browser.execute_script("return new Promise((done) => setTimeout(done, 1500));")
+    sent = [u for u in requested_urls(browser) if "_dash-update-component" in u]
+    assert sent == []
 
 
 def test_the_legend_ticks_and_unticks_a_type_and_lists_the_country_level_events(server, browser):
