@@ -71,11 +71,15 @@ def tree_of(pid: int) -> list[psutil.Process]:
 
 def browsers(pid: int) -> list[psutil.Process]:
     """Chromium main processes under `pid`: the chromium binary (not Debian's /usr/bin/chromium
-    shell script or its subshells, which share the name) without --type= (its helpers)."""
+    shell script or its subshells, which share the name) without --type= (its helpers), and
+    not a child of another chromium: a helper is forked from the browser and carries the
+    browser's command line until it execs as --type=zygote (seen as a third browser under load)."""
     found = []
     for process in tree_of(pid):
         try:
-            if Path(process.exe()).name == "chromium" and not any(part.startswith("--type=") for part in process.cmdline()):
+            parent = process.parent()
+            forked = parent is not None and Path(parent.exe()).name == "chromium"
+            if Path(process.exe()).name == "chromium" and not forked and not any(part.startswith("--type=") for part in process.cmdline()):
                 found.append(process)
         except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
             pass
