@@ -19,13 +19,7 @@ from dashboard.store.memory import InMemoryEventStore  # noqa: E402
 from dashboard.view import ViewState  # noqa: E402
 
 
-def _varint(value: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte, value = value & 0x7F, value >> 7
-        out.append(byte | (0x80 if value else 0))
-        if not value:
-            return bytes(out)
+_varint = basemap._varint  # protobuf base-128 integers: the encoder the glyph files use
 
 
 def _field(number: int, payload: bytes) -> bytes:
