@@ -34,7 +34,7 @@ SEAS = [(31.0, 42.5, 36.0, 43.5), (35.5, 45.6, 37.0, 46.3), (50.0, 41.0, 52.0, 4
 ELSEWHERE = [(36.817, -1.286), (90.41, 23.81), (69.17, 34.53), (27.567, 53.9), (-47.9, -15.8), (13.4, 52.52), (2.35, 48.85), (100.5, 13.75)]
 
 
-def synthetic_events(rows: int, seed: int = 7) -> pd.DataFrame:
+def synthetic_events(rows: int, seed: int = 7, first_id: int = 0) -> pd.DataFrame:
     import shapely
 
     from dashboard.boundaries import load_admin1
@@ -64,7 +64,7 @@ def synthetic_events(rows: int, seed: int = 7) -> pd.DataFrame:
     actors = np.array(["Military Forces of Russia (2000-)", "Military Forces of Ukraine (2019-)", "Civilians (Ukraine)", ""])
     frame = pd.DataFrame(
         {
-            "event_id": [f"SYN{i:07d}" for i in range(rows)],
+            "event_id": [f"SYN{i:07d}" for i in range(first_id, first_id + rows)],
             "event_date": days.strftime("%Y-%m-%d"),
             "date_precision": "day",
             "event_type": [pairs[i][0] for i in choice],

@@ -84,6 +84,9 @@ def fmt_ms(seconds: float | None) -> str:
 # ------------------------------------------------------------------- data
 
 
+SYNTHETIC_BLOCK = 1_000_000
+
+
 def synthetic_csv(rows: int, folder: Path) -> Path:
     """bench_import.synthetic_events(rows) as a CSV in `folder`, written once (reused if there)."""
     path = folder / f"synthetic-{rows}.csv"
@@ -92,8 +95,12 @@ def synthetic_csv(rows: int, folder: Path) -> Path:
     from .bench_import import synthetic_events
 
     start = time.perf_counter()
-    frame = synthetic_events(rows)
-    frame.to_csv(path.with_suffix(".tmp"), index=False)
+    # Written a million rows at a time (each its own seed and ids), so ten
+    # million never sit in memory at once; the first million are the 1M file's.
+    with open(path.with_suffix(".tmp"), "w", newline="") as handle:
+        for first in range(0, rows, SYNTHETIC_BLOCK):
+            block = synthetic_events(min(SYNTHETIC_BLOCK, rows - first), seed=7 + first // SYNTHETIC_BLOCK, first_id=first)
+            block.to_csv(handle, index=False, header=first == 0)
     path.with_suffix(".tmp").rename(path)
     print(f"  wrote {rows:,} synthetic events ({path.stat().st_size / 1e6:.0f} MB CSV) in {time.perf_counter() - start:.1f} s", flush=True)
     return path
