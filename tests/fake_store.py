@@ -13,7 +13,9 @@ import numpy as np
 import pandas as pd
 
 from dashboard.schema import GEO_PRECISIONS, TYPE_COLOURS
-from dashboard.store.contract import CLUSTER_COLUMNS, DAY_TYPE_COLUMNS, GRID_COLUMNS, POINT_COLUMNS, REGION_COUNT_COLUMNS
+from dashboard.store.contract import (
+    CLUSTER_COLUMNS, COARSE_COUNT_COLUMNS, COARSE_PRECISIONS, DAY_TYPE_COLUMNS, GRID_COLUMNS, POINT_COLUMNS, REGION_COUNT_COLUMNS,
+)
 from dashboard.view import DataBounds, ViewState
 
 
@@ -125,8 +127,10 @@ class FakeStore:
         )
         return table[GRID_COLUMNS], size
 
-    def clusters(self, view, cell_deg):
+    def clusters(self, view, cell_deg, precisions=None):
         rows = self._match(view).copy()
+        if precisions is not None:
+            rows = rows[rows["geo_precision"].isin(list(precisions))]
         if rows.empty:
             return pd.DataFrame(columns=CLUSTER_COLUMNS)
         rows["cell"] = (
@@ -136,6 +140,13 @@ class FakeStore:
         centres = rows.groupby("cell")[["latitude", "longitude"]].mean()
         counts = rows.groupby(["cell", "event_type"]).size().rename("count").reset_index()
         return counts.join(centres, on="cell")[CLUSTER_COLUMNS]
+
+    def coarse_counts(self, view):
+        rows = self._match(view)
+        rows = rows[rows["geo_precision"].isin(list(COARSE_PRECISIONS))]
+        keys = ["geo_precision", "admin1_code", "event_type"]
+        table = rows.groupby(keys).agg(count=("event_id", "size"), latitude=("latitude", "mean"), longitude=("longitude", "mean"))
+        return table.reset_index()[COARSE_COUNT_COLUMNS]
 
     def records(self, view, limit=None, columns=None, precisions=None):
         rows = self._match(view).sort_values("event_date", ascending=False, kind="stable")

@@ -21,7 +21,7 @@ import pandas as pd
 
 from ..boundaries import load_admin1
 from ..schema import type_colour
-from ..store.contract import EventStore
+from ..store.contract import COARSE_COUNT_COLUMNS, COARSE_PRECISIONS, EventStore
 from ..view import ViewState
 
 CLUSTER_PX = 44  # a cell's side on screen: the largest mark fits in it
@@ -32,9 +32,7 @@ DETAIL_COLUMNS = [
     "event_id", "event_date", "date_precision", "event_type", "sub_event_type", "place", "admin1_code", "admin1_name",
     "country_code", "summary", "geo_precision", "latitude", "longitude",
 ]
-COARSE = ("region", "country")
-# What region circles and the country count need of the coarse events.
-COARSE_COLUMNS = ["event_id", "event_type", "admin1_code", "admin1_name", "geo_precision", "latitude", "longitude"]
+COARSE = COARSE_PRECISIONS
 
 
 def cell_deg_for_zoom(zoom: float, mark_px: int = CLUSTER_PX) -> float:
@@ -101,11 +99,12 @@ def _breakdown(frame: pd.DataFrame, key: str, order: list[str]) -> pd.DataFrame:
     rank = {t: i for i, t in enumerate(order)}
     frame = frame.assign(_rank=frame["event_type"].map(rank).fillna(len(rank)))
     frame = frame.sort_values([key, "count", "_rank"], ascending=[True, False, True])
+    frame["_part"] = [f"{t} {n:,}" for t, n in zip(frame["event_type"].tolist(), frame["count"].tolist())]
     grouped = frame.groupby(key, sort=False)
     return pd.DataFrame({
         "count": grouped["count"].sum(),
         "event_type": grouped["event_type"].first(),
-        "breakdown": grouped.apply(lambda g: " · ".join(f"{t} {n:,}" for t, n in zip(g["event_type"], g["count"])), include_groups=False),
+        "breakdown": grouped["_part"].agg(" · ".join),  # a join per group, not a Python frame per group
     })
 
 
@@ -118,30 +117,23 @@ def compute_marks(view: ViewState, store: EventStore, zoom: float) -> Marks:
     total = store.count(view)
     order = list(store.bounds.types)
     details = total <= DETAIL_CAP
+    fine = tuple(p for p in store.precisions if p not in COARSE)
     if details:
         events = store.records(view, columns=DETAIL_COLUMNS)
-        coarse = events[events["geo_precision"].isin(COARSE)]
+        coarse_events = events[events["geo_precision"].isin(COARSE)]
+        coarse = _coarse_counts(coarse_events)
     else:
-        events = None
-        coarse = store.records(view, columns=COARSE_COLUMNS, precisions=COARSE)
-    cells = store.clusters(view, size)
-    # Coarse events are taken out of the cells they were counted in.
-    if len(coarse):
-        taken = coarse.assign(cell=cell_key(coarse["latitude"], coarse["longitude"], size), count=1)
-        taken = taken.groupby(["cell", "event_type"], as_index=False)["count"].sum()
-        cells = cells.merge(taken.rename(columns={"count": "coarse"}), on=["cell", "event_type"], how="left")
-        cells["count"] = cells["count"] - cells["coarse"].fillna(0).astype(int)
-        cells = cells[cells["count"] > 0].drop(columns="coarse")
+        # Counts only: the coarse events themselves (a third of a million in a
+        # realistic file at 1M) never leave the store.
+        events = coarse_events = None
+        coarse = store.coarse_counts(view)
+    cells = store.clusters(view, size, precisions=fine)
     positions = cells.groupby("cell", sort=False)[["latitude", "longitude"]].first()
     marks = _breakdown(cells, "cell", order).join(positions).reset_index()
     marks["single"] = None
     if details and len(marks):
         precise = events[~events["geo_precision"].isin(COARSE)].copy()
         precise["cell"] = cell_key(precise["latitude"], precise["longitude"], size)
-        # A cell's mark sits at its events' mean position; the store's mean included the coarse events it held.
-        means = precise.groupby("cell")[["latitude", "longitude"]].mean()
-        marks = marks.drop(columns=["latitude", "longitude"]).join(means, on="cell")
-        marks = marks.dropna(subset=["latitude"])
         firsts = precise.drop_duplicates("cell").set_index("cell")
         singles = marks["count"] == 1
         marks.loc[singles, "single"] = pd.Series(
@@ -155,33 +147,51 @@ def compute_marks(view: ViewState, store: EventStore, zoom: float) -> Marks:
     else:
         marks["same_place"] = False
         marks["ids"] = ""  # beyond the detail cap the ids stay on the server; a click lists them
-    regions = _region_circles(coarse[coarse["geo_precision"] == "region"], order)
+    regions = _region_circles(coarse[coarse["geo_precision"] == "region"], order, store, view, coarse_events)
     country = coarse[coarse["geo_precision"] == "country"]
-    country_breakdown = country["event_type"].value_counts().to_dict()
+    country_breakdown = {t: int(n) for t, n in country.groupby("event_type")["count"].sum().sort_values(ascending=False, kind="stable").items()}
     marks = marks.sort_values(["count", "cell"], ascending=[False, True], ignore_index=True)  # big first: small marks drawn on top
-    return Marks(marks, regions, len(country), country_breakdown, size, details)
+    return Marks(marks, regions, int(country["count"].sum()), country_breakdown, size, details)
 
 
-def _region_circles(region_events: pd.DataFrame, order: list[str]) -> pd.DataFrame:
+def _coarse_counts(events: pd.DataFrame) -> pd.DataFrame:
+    """store.coarse_counts' table from the coarse events' own rows (a view small enough to send them all)."""
+    keys = ["geo_precision", "admin1_code", "event_type"]
+    table = events.groupby(keys, sort=False).agg(
+        count=("event_id", "size"), latitude=("latitude", "mean"), longitude=("longitude", "mean")
+    )
+    return table.reset_index()[COARSE_COUNT_COLUMNS]
+
+
+def _region_circles(counts: pd.DataFrame, order: list[str], store: EventStore, view: ViewState,
+                    coarse_events: pd.DataFrame | None) -> pd.DataFrame:
+    """One circle per region with region-level events; counts: coarse_counts' rows of precision "region"."""
     columns = ["admin1_code", "admin1_name", "latitude", "longitude", "radius_km", "count", "event_type", "breakdown"]
-    if region_events.empty:
+    if counts.empty:
         return pd.DataFrame(columns=columns + ["ids"])
-    counted = region_events.assign(count=1).groupby(["admin1_code", "event_type"], as_index=False)["count"].sum()
+    counted = counts.groupby(["admin1_code", "event_type"], as_index=False)["count"].sum()
     summary = _breakdown(counted, "admin1_code", order).reset_index()
     shapes = region_shapes(tuple(sorted(summary["admin1_code"])))
-    names = region_events.drop_duplicates("admin1_code").set_index("admin1_code")["admin1_name"]
     out = summary.merge(shapes, on="admin1_code", how="left")
     # A region with no bundled outline: the events' own mean position and a 50 km circle.
-    fallback = region_events.groupby("admin1_code")[["latitude", "longitude"]].mean()
-    for axis in ("latitude", "longitude"):
-        out[axis] = out[axis].fillna(out["admin1_code"].map(fallback[axis]))
+    weighted = counts.assign(lat=counts["latitude"] * counts["count"], lon=counts["longitude"] * counts["count"])
+    sums = weighted.groupby("admin1_code")[["lat", "lon", "count"]].sum()
+    for axis, total in (("latitude", "lat"), ("longitude", "lon")):
+        out[axis] = out[axis].fillna(out["admin1_code"].map(sums[total] / sums["count"]))
     out["radius_km"] = out["radius_km"].fillna(50.0)
-    out["admin1_name"] = out["admin1_code"].map(names).fillna(out["admin1_code"])
+    names = store.region_names
+    out["admin1_name"] = [names.get(code) or code for code in out["admin1_code"]]
     # Ids travel with a circle only when it is small enough to list; a big one is listed by the server on a click
     # (a million events otherwise sent 3.7 MB of ids with every answer).
-    small = out.loc[out["count"] <= REGION_IDS_CAP, "admin1_code"]
-    listed = region_events[region_events["admin1_code"].isin(small)]
-    out["ids"] = out["admin1_code"].map(listed.groupby("admin1_code")["event_id"].agg(",".join)).fillna("")
+    small = tuple(out.loc[out["count"] <= REGION_IDS_CAP, "admin1_code"])
+    if coarse_events is not None:
+        listed = coarse_events[(coarse_events["geo_precision"] == "region") & coarse_events["admin1_code"].isin(small)]
+    elif small:
+        listed = store.records(view.replace(regions=small), columns=["event_id", "admin1_code"], precisions=("region",))
+    else:
+        listed = ()
+    ids = listed.groupby("admin1_code")["event_id"].agg(",".join).to_dict() if len(listed) else {}
+    out["ids"] = [ids.get(code, "") for code in out["admin1_code"]]
     columns.append("ids")
     return out[columns].sort_values("count", ascending=False, ignore_index=True)
 

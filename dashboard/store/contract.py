@@ -41,6 +41,10 @@ GRID_COLUMNS = ["latitude", "longitude", "count"]
 # longitude are the mean position of all the cell's events (every type), so
 # the rows of one cell share them.
 CLUSTER_COLUMNS = ["cell", "latitude", "longitude", "event_type", "count"]
+# Events placed only to a region or a country: counted, not listed (a third of a
+# million events in a realistic file; the map draws them as region circles and a note).
+COARSE_PRECISIONS = ("region", "country")
+COARSE_COUNT_COLUMNS = ["geo_precision", "admin1_code", "event_type", "count", "latitude", "longitude"]
 
 
 class StoreUnavailable(RuntimeError):
@@ -99,11 +103,17 @@ class EventStore(Protocol):
     def grid_counts(self, view: ViewState, max_cells: int) -> tuple[pd.DataFrame, float]:
         """GRID_COLUMNS per occupied cell, and the cell size in degrees (at most max_cells cells)."""
 
-    def clusters(self, view: ViewState, cell_deg: float) -> pd.DataFrame:
+    def clusters(self, view: ViewState, cell_deg: float, precisions: tuple[str, ...] | None = None) -> pd.DataFrame:
         """CLUSTER_COLUMNS: matching events grouped on a grid of `cell_deg` degrees, counted per type.
 
         `cell` is a stable text key of the grid cell (e.g. "12:345"); map
-        clustering at a zoom picks the cell size and draws one mark per cell."""
+        clustering at a zoom picks the cell size and draws one mark per cell.
+        `precisions`: only events of these geo precisions (the marks leave out
+        events placed only to a region or country)."""
+
+    def coarse_counts(self, view: ViewState) -> pd.DataFrame:
+        """COARSE_COUNT_COLUMNS: matching events of a COARSE_PRECISIONS geo precision, counted per
+        precision, region code and type, with their mean position (a region without an outline is drawn there)."""
 
     def records(self, view: ViewState, limit: int | None = None, columns: list[str] | None = None,
                 precisions: tuple[str, ...] | None = None) -> pd.DataFrame:

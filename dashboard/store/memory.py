@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..schema import DATE_PRECISIONS, GEO_PRECISIONS, TYPE_COLOURS
-from .contract import POINT_COLUMNS
+from .contract import COARSE_COUNT_COLUMNS, COARSE_PRECISIONS, POINT_COLUMNS
 from ..view import DataBounds, ViewState
 
 EPOCH = np.datetime64("1970-01-01", "D")
@@ -270,16 +270,18 @@ class InMemoryEventStore:
         )
         return table, size
 
-    def clusters(self, view: ViewState, cell_deg: float) -> pd.DataFrame:
+    def clusters(self, view: ViewState, cell_deg: float, precisions: tuple[str, ...] | None = None) -> pd.DataFrame:
         """Events per grid cell and type, with each cell's mean position."""
-        rows = self.rows(_filters_only(view))
+        rows = self._of_precisions(self.rows(_filters_only(view)), precisions)
         size = float(cell_deg)
         lat, lon = self.latitude[rows].astype(np.float64), self.longitude[rows].astype(np.float64)
         cell_row = np.floor((lat + 90) / size).astype(np.int64)
         cell_col = np.floor((lon + 180) / size).astype(np.int64)
         width = int(np.ceil(360 / size)) + 1
         cell = cell_row * width + cell_col
-        cells, inverse = np.unique(cell, return_inverse=True)
+        # A hash of the cells, then only the few distinct ones sorted: np.unique
+        # sorted every event's cell (~40 ms per million).
+        inverse, cells = pd.factorize(cell, sort=True)
         sums = np.bincount(inverse, minlength=len(cells))
         mean_lat = np.bincount(inverse, weights=lat, minlength=len(cells)) / np.maximum(sums, 1)
         mean_lon = np.bincount(inverse, weights=lon, minlength=len(cells)) / np.maximum(sums, 1)
@@ -298,14 +300,44 @@ class InMemoryEventStore:
             }
         )
 
+    def coarse_counts(self, view: ViewState) -> pd.DataFrame:
+        """Region- and country-level events per precision, region and type, with their mean position."""
+        rows = self._of_precisions(self.rows(_filters_only(view)), COARSE_PRECISIONS)
+        shape = (len(self.precision.categories), len(self.region.categories), len(self.type.categories))
+        # One bin per (precision, region, type): a few hundred thousand bins at most, counted in one pass.
+        key = np.ravel_multi_index((self.precision.codes[rows], self.region.codes[rows], self.type.codes[rows]), shape)
+        size = int(np.prod(shape))
+        counts = np.bincount(key, minlength=size)
+        occupied = np.flatnonzero(counts)
+        n = counts[occupied]
+        lat = np.bincount(key, weights=self.latitude[rows].astype(np.float64), minlength=size)[occupied] / n
+        lon = np.bincount(key, weights=self.longitude[rows].astype(np.float64), minlength=size)[occupied] / n
+        precision, region, kind = np.unravel_index(occupied, shape)
+        return pd.DataFrame(
+            {
+                "geo_precision": np.asarray(self.precision.categories, dtype=object)[precision],
+                "admin1_code": np.asarray(self.region.categories, dtype=object)[region],
+                "event_type": np.asarray(self.type.categories, dtype=object)[kind],
+                "count": n.astype(np.int64),
+                "latitude": lat,
+                "longitude": lon,
+            },
+            columns=COARSE_COUNT_COLUMNS,
+        )
+
+    def _of_precisions(self, rows: np.ndarray, precisions: tuple[str, ...] | None) -> np.ndarray:
+        if precisions is None:
+            return rows
+        allowed = np.zeros(len(self.precision.categories), dtype=bool)  # a lookup table, not np.isin's sort
+        allowed[[self.precision.position[p] for p in precisions if p in self.precision.position]] = True
+        return rows[allowed[self.precision.codes[rows]]]
+
     # --------------------------------------------------------------- records
 
     def records(self, view: ViewState, limit: int | None = None, columns: list[str] | None = None,
                 precisions: tuple[str, ...] | None = None) -> pd.DataFrame:
         """The matching events, newest first (ties in store order); limit: the first N; columns: only these."""
-        rows = self.rows(_filters_only(view))
-        if precisions is not None:
-            rows = rows[self.precision.allowed(precisions)[rows]]
+        rows = self._of_precisions(self.rows(_filters_only(view)), precisions)
         key = -self.day[rows].astype(np.int64) * (self.total + 1) + np.arange(len(rows))
         if limit is not None and limit < len(rows):
             chosen = np.argpartition(key, limit)[:limit]  # sort only the N shown

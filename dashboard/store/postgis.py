@@ -49,8 +49,8 @@ import pyarrow.csv as pacsv
 
 from ..schema import DATE_PRECISIONS, GEO_PRECISIONS, TYPE_COLOURS
 from ..view import DataBounds, ViewState
-from . import pg_summary
-from .contract import CLUSTER_COLUMNS, GRID_COLUMNS, POINT_COLUMNS, REGION_COUNT_COLUMNS
+from . import pg_marks, pg_summary
+from .contract import GRID_COLUMNS, POINT_COLUMNS, REGION_COUNT_COLUMNS
 from .migrate import require_current
 from .pg import Database, safe_url
 from .sql import EVENT_COLUMNS, filters_only, only_day_and_type, region_months_query, where, without_day_and_type
@@ -292,30 +292,11 @@ class PostgisStore:
         )
         return table, size
 
-    def clusters(self, view: ViewState, cell_deg: float) -> pd.DataFrame:
-        condition, params = self._where(filters_only(view))
-        size = float(cell_deg)
-        rows = self._rows(
-            "SELECT r, c, event_type, n, sum(sum_lat) OVER cell / sum(n) OVER cell, sum(sum_lon) OVER cell / sum(n) OVER cell FROM ("
-            " SELECT floor((latitude + 90) / %s)::bigint AS r, floor((longitude + 180) / %s)::bigint AS c, event_type,"
-            " count(*) AS n, sum(latitude) AS sum_lat, sum(longitude) AS sum_lon FROM events"
-            f" WHERE {condition} AND latitude IS NOT NULL AND longitude IS NOT NULL GROUP BY 1, 2, 3) cells"
-            " WINDOW cell AS (PARTITION BY r, c) ORDER BY r, c, event_type",
-            [size, size, *params],
-        )
-        if not rows:
-            return pd.DataFrame(columns=CLUSTER_COLUMNS)
-        r, c, types, n, lat, lon = zip(*rows)
-        return pd.DataFrame(
-            {
-                "cell": [f"{a}:{b}" for a, b in zip(r, c)],
-                "latitude": np.asarray(lat, dtype=np.float64),
-                "longitude": np.asarray(lon, dtype=np.float64),
-                "event_type": np.asarray(types, dtype=object),
-                "count": np.asarray(n, dtype=np.int64),
-            },
-            columns=CLUSTER_COLUMNS,
-        )
+    def clusters(self, view: ViewState, cell_deg: float, precisions: tuple[str, ...] | None = None) -> pd.DataFrame:
+        return pg_marks.clusters(self, view, cell_deg, precisions)
+
+    def coarse_counts(self, view: ViewState) -> pd.DataFrame:
+        return pg_marks.coarse_counts(self, view)
 
     # --------------------------------------------------------------- records
 
