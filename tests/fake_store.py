@@ -127,10 +127,13 @@ class FakeStore:
         )
         return table[GRID_COLUMNS], size
 
-    def clusters(self, view, cell_deg, precisions=None):
+    def clusters(self, view, cell_deg, precisions=None, extent=None):
         rows = self._match(view).copy()
         if precisions is not None:
             rows = rows[rows["geo_precision"].isin(list(precisions))]
+        if extent is not None:
+            west, south, east, north = extent
+            rows = rows[rows["longitude"].between(west, east) & rows["latitude"].between(south, north)]
         if rows.empty:
             return pd.DataFrame(columns=CLUSTER_COLUMNS)
         rows["cell"] = (

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from dashboard.ingest.prepare import prepare_events
-from dashboard.render.clusters import cell_deg_for_zoom, compute_marks, events_in_cell, mark_px, region_px
+from dashboard.render.clusters import cell_deg_for_zoom, compute_marks, events_in_cell, mark_px, marks_extent, region_px
 from dashboard.render.map import first_view, map_figure
 from dashboard.store.memory import InMemoryEventStore
 from dashboard.view import ViewState
@@ -58,6 +58,32 @@ def test_twenty_thousand_events_all_counted_without_hover_details(zoom):
     assert counted(compute_marks(filtered, store, zoom)) == store.count(filtered)
 
 
+@pytest.mark.parametrize("zoom", [8, 11])
+def test_a_zoomed_in_map_gets_the_marks_about_its_centre_and_every_one_of_them(zoom):
+    store = synthetic(20_000)
+    view = ViewState(center_lat=48.0, center_lon=37.5, zoom=zoom)
+    west, south, east, north = marks_extent(view, zoom)
+    marks = compute_marks(view, store, zoom)
+    # The area is what a 2560 x 1440 map shows, with a margin for panning, and no more.
+    degrees_per_px = 360 / (512 * 2**zoom)
+    assert 2560 * degrees_per_px < east - west < 2 * 2560 * degrees_per_px and south < 48.0 < north
+    inside = marks.marks["longitude"].between(west, east) & marks.marks["latitude"].between(south, north)
+    assert len(marks.marks) and inside.all()
+    # Every fine event in that area is in a mark; those outside are not sent.
+    events = store.records(view)
+    fine = events[~events["geo_precision"].isin(["region", "country"])]
+    near = fine["longitude"].between(west, east) & fine["latitude"].between(south, north)
+    assert marks.marks["count"].sum() == near.sum() < len(fine)
+    # Region circles and the country note still count every coarse event.
+    assert marks.regions["count"].sum() + marks.country_level == len(events) - len(fine)
+
+
+def test_the_first_view_and_the_whole_world_ask_for_every_mark():
+    assert marks_extent(ViewState(), 9) is None  # not yet placed: fitted to every event
+    assert marks_extent(ViewState(center_lat=50.0, center_lon=30.0, zoom=1.5), 1.5) is None
+    assert marks_extent(ViewState(center_lat=65.0, center_lon=179.0, zoom=6), 6) is None  # across the antimeridian
+
+
 def test_events_at_one_place_are_one_mark_with_their_count(bundled):
     marks = compute_marks(ViewState(), bundled, zoom=11).marks
     kazan = marks[(marks["latitude"] - 55.7887).abs().lt(1e-3) & (marks["longitude"] - 49.1221).abs().lt(1e-3)]
@@ -98,7 +124,7 @@ def test_marks_are_drawn_by_count_not_by_type():
 
 
 def test_a_single_event_mark_hovers_with_its_date_precision_and_place(bundled):
-    figure = map_figure(ViewState(center_lat=50, center_lon=38, zoom=11), bundled)
+    figure = map_figure(ViewState(center_lat=49.6, center_lon=37.8, zoom=9), bundled)
     events = next(t for t in figure.data if t.name == "events")
     singles = [h for h, kind in zip(events.hovertext, events.customdata[:, 1]) if kind == "event"]
     lyman = next(h for h in singles if "Lyman" in h)

@@ -52,7 +52,7 @@ def synthetic_store(rows: int) -> InMemoryEventStore:
 
 
 def test_map_figure_points_every_event_in_marks_on_the_local_basemap(data):
-    figure = map_figure(ViewState(center_lat=50, center_lon=38, zoom=12), data.store, admin1_source="/a")
+    figure = map_figure(ViewState(center_lat=49.0, center_lon=37.8, zoom=12), data.store, admin1_source="/a")  # Lyman
     style = figure.layout.map.style
     assert style["glyphs"] == "/glyphs/{fontstack}/{range}.pbf"  # the app's own glyphs, no font server
     assert all(source["data"].startswith("/geo/") for source in style["sources"].values() if isinstance(source.get("data"), str))
@@ -61,6 +61,8 @@ def test_map_figure_points_every_event_in_marks_on_the_local_basemap(data):
     assert "RFERL-20250121-02" in ids  # Lyman, alone at this zoom: its own id, so a click opens its record
     battles = next(c for row, c in zip(events.customdata, events.marker.color) if row[0] == "RFERL-20250121-02")
     assert battles == TYPE_COLOURS["Battles"]
+    # The first view (fitted to every event) holds every event that has a place.
+    events = next(t for t in map_figure(ViewState(), data.store).data if t.name == "events")
     assert sum(int(row[4]) for row in events.customdata) == 8  # 12 less 3 region-level and 1 country-level
 
 

@@ -223,6 +223,17 @@ def test_every_store_answers_like_the_reference(synthetic, view):
         clusters = store.clusters(view, 0.5).sort_values(["cell", "event_type"]).reset_index(drop=True)
         expected_clusters = reference.clusters(view, 0.5).sort_values(["cell", "event_type"]).reset_index(drop=True)
         pd.testing.assert_frame_equal(clusters, expected_clusters, check_dtype=False, atol=1e-4)
+        # The map's marks: the finer events near what the map shows, and the coarse ones counted.
+        near = store.clusters(view, 0.5, precisions=("town", "near"), extent=(30.0, 47.0, 36.5, 50.0))
+        near = near.sort_values(["cell", "event_type"]).reset_index(drop=True)
+        expected_near = reference.clusters(view, 0.5, precisions=("town", "near"), extent=(30.0, 47.0, 36.5, 50.0))
+        pd.testing.assert_frame_equal(near, expected_near.sort_values(["cell", "event_type"]).reset_index(drop=True),
+                                      check_dtype=False, atol=1e-4)
+        keys = ["geo_precision", "admin1_code", "event_type"]
+        coarse_counts = store.coarse_counts(view).sort_values(keys).reset_index(drop=True)
+        expected_coarse = reference.coarse_counts(view).sort_values(keys).reset_index(drop=True)
+        pd.testing.assert_frame_equal(coarse_counts, expected_coarse, check_dtype=False, atol=1e-4)
+        assert coarse_counts["count"].sum() == len(coarse), name
         days = store.counts_by_day_and_type(view).sort_values(["day", "event_type"]).reset_index(drop=True)
         expected_days = reference.counts_by_day_and_type(view).sort_values(["day", "event_type"]).reset_index(drop=True)
         pd.testing.assert_frame_equal(days, expected_days, check_dtype=False)

@@ -35,6 +35,28 @@ DETAIL_COLUMNS = [
 COARSE = COARSE_PRECISIONS
 
 
+# The largest map drawn (a 1440p screen or projector): marks are asked for
+# the area around the map's centre that it shows, and half as much again for
+# a small pan (a larger move asks the server again); so a map zoomed in on a
+# town gets the cells about it, not a mark for each of a million events
+# (81 MB at zoom 10 before).
+SCREEN_PX = (2560, 1440)
+PAN_MARGIN = 1.5
+
+
+def marks_extent(view: ViewState, zoom: float) -> tuple[float, float, float, float] | None:
+    """(west, south, east, north) the marks are needed for, or None (the whole world, or a map not yet placed)."""
+    if view.center_lat is None or view.center_lon is None:
+        return None  # the first view: fitted to show every event
+    degrees_per_px = 360 / (512 * 2 ** max(zoom, 0))
+    # Latitude in degrees per pixel as at the equator: generous (Mercator stretches it away from it).
+    half_x, half_y = (PAN_MARGIN * px / 2 * degrees_per_px for px in SCREEN_PX)
+    west, east = view.center_lon - half_x, view.center_lon + half_x
+    if west < -180 or east > 180:
+        return None  # across the antimeridian, or the whole world in view
+    return west, max(view.center_lat - half_y, -90.0), east, min(view.center_lat + half_y, 90.0)
+
+
 def cell_deg_for_zoom(zoom: float, mark_px: int = CLUSTER_PX) -> float:
     """The grid cell, in degrees, that spans about `mark_px` pixels at `zoom` (a power of two, so zooms share cells)."""
     degrees = mark_px * 360 / (512 * 2 ** max(zoom, 0))
@@ -127,7 +149,7 @@ def compute_marks(view: ViewState, store: EventStore, zoom: float) -> Marks:
         # realistic file at 1M) never leave the store.
         events = coarse_events = None
         coarse = store.coarse_counts(view)
-    cells = store.clusters(view, size, precisions=fine)
+    cells = store.clusters(view, size, precisions=fine, extent=marks_extent(view, zoom))
     positions = cells.groupby("cell", sort=False)[["latitude", "longitude"]].first()
     marks = _breakdown(cells, "cell", order).join(positions).reset_index()
     marks["single"] = None

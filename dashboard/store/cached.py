@@ -178,8 +178,9 @@ class CachedStore:
     def grid_counts(self, view, max_cells=20_000):
         return self._remembered("grid_counts", view, int(max_cells))
 
-    def clusters(self, view, cell_deg, precisions=None):
-        return self._remembered("clusters", view, float(cell_deg), list(precisions) if precisions is not None else None)
+    def clusters(self, view, cell_deg, precisions=None, extent=None):
+        return self._remembered("clusters", view, float(cell_deg), list(precisions) if precisions is not None else None,
+                                [float(x) for x in extent] if extent is not None else None)
 
     def coarse_counts(self, view):
         return self._remembered("coarse_counts", view)

@@ -103,13 +103,16 @@ class EventStore(Protocol):
     def grid_counts(self, view: ViewState, max_cells: int) -> tuple[pd.DataFrame, float]:
         """GRID_COLUMNS per occupied cell, and the cell size in degrees (at most max_cells cells)."""
 
-    def clusters(self, view: ViewState, cell_deg: float, precisions: tuple[str, ...] | None = None) -> pd.DataFrame:
+    def clusters(self, view: ViewState, cell_deg: float, precisions: tuple[str, ...] | None = None,
+                 extent: tuple[float, float, float, float] | None = None) -> pd.DataFrame:
         """CLUSTER_COLUMNS: matching events grouped on a grid of `cell_deg` degrees, counted per type.
 
         `cell` is a stable text key of the grid cell (e.g. "12:345"); map
         clustering at a zoom picks the cell size and draws one mark per cell.
         `precisions`: only events of these geo precisions (the marks leave out
-        events placed only to a region or country)."""
+        events placed only to a region or country); `extent`: only events inside
+        (west, south, east, north), edges included (a zoomed-in map asks for the
+        cells around what it shows, not for every event on Earth)."""
 
     def coarse_counts(self, view: ViewState) -> pd.DataFrame:
         """COARSE_COUNT_COLUMNS: matching events of a COARSE_PRECISIONS geo precision, counted per

@@ -270,9 +270,14 @@ class InMemoryEventStore:
         )
         return table, size
 
-    def clusters(self, view: ViewState, cell_deg: float, precisions: tuple[str, ...] | None = None) -> pd.DataFrame:
+    def clusters(self, view: ViewState, cell_deg: float, precisions: tuple[str, ...] | None = None,
+                 extent: tuple[float, float, float, float] | None = None) -> pd.DataFrame:
         """Events per grid cell and type, with each cell's mean position."""
         rows = self._of_precisions(self.rows(_filters_only(view)), precisions)
+        if extent is not None:
+            west, south, east, north = extent
+            lat, lon = self.latitude[rows], self.longitude[rows]
+            rows = rows[(lon >= west) & (lon <= east) & (lat >= south) & (lat <= north)]
         size = float(cell_deg)
         lat, lon = self.latitude[rows].astype(np.float64), self.longitude[rows].astype(np.float64)
         cell_row = np.floor((lat + 90) / size).astype(np.int64)

@@ -9,10 +9,13 @@ from .contract import CLUSTER_COLUMNS, COARSE_COUNT_COLUMNS, COARSE_PRECISIONS
 from .sql import filters_only
 
 
-def clusters(store, view, cell_deg: float, precisions: tuple[str, ...] | None = None) -> pd.DataFrame:
+def clusters(store, view, cell_deg: float, precisions: tuple[str, ...] | None = None, extent=None) -> pd.DataFrame:
     condition, params = store._where(filters_only(view))
     if precisions is not None:
         condition, params = f"({condition}) AND geo_precision = ANY(%s)", [*params, list(precisions)]
+    if extent is not None:  # the box through the geometry's GiST index
+        condition = f"({condition}) AND geom && ST_MakeEnvelope(%s, %s, %s, %s, 4326)"
+        params = [*params, *(float(x) for x in extent)]
     size = float(cell_deg)
     rows = store._rows(
         "SELECT r, c, event_type, n, sum(sum_lat) OVER cell / sum(n) OVER cell, sum(sum_lon) OVER cell / sum(n) OVER cell FROM ("

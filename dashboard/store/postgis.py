@@ -292,8 +292,9 @@ class PostgisStore:
         )
         return table, size
 
-    def clusters(self, view: ViewState, cell_deg: float, precisions: tuple[str, ...] | None = None) -> pd.DataFrame:
-        return pg_marks.clusters(self, view, cell_deg, precisions)
+    def clusters(self, view: ViewState, cell_deg: float, precisions: tuple[str, ...] | None = None,
+                 extent: tuple[float, float, float, float] | None = None) -> pd.DataFrame:
+        return pg_marks.clusters(self, view, cell_deg, precisions, extent)
 
     def coarse_counts(self, view: ViewState) -> pd.DataFrame:
         return pg_marks.coarse_counts(self, view)
