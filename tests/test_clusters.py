@@ -78,6 +78,17 @@ def test_a_zoomed_in_map_gets_the_marks_about_its_centre_and_every_one_of_them(z
     assert marks.regions["count"].sum() + marks.country_level == len(events) - len(fine)
 
 
+def test_an_export_larger_than_a_screen_gets_the_marks_of_all_it_shows():
+    store = synthetic(20_000)
+    view = ViewState(center_lat=50.0, center_lon=39.0, zoom=7)
+    page = compute_marks(view, store, 7)
+    poster = compute_marks(view, store, 7, (8000, 5000))
+    assert poster.marks["count"].sum() > page.marks["count"].sum() > 0
+    figure = map_figure(view, store, width_px=8000, height_px=5000)
+    events = next(t for t in figure.data if t.name == "events")
+    assert sum(int(row[4]) for row in events.customdata) == poster.marks["count"].sum()
+
+
 def test_the_first_view_and_the_whole_world_ask_for_every_mark():
     assert marks_extent(ViewState(), 9) is None  # not yet placed: fitted to every event
     assert marks_extent(ViewState(center_lat=50.0, center_lon=30.0, zoom=1.5), 1.5) is None

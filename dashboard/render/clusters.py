@@ -44,13 +44,15 @@ SCREEN_PX = (2560, 1440)
 PAN_MARGIN = 1.5
 
 
-def marks_extent(view: ViewState, zoom: float) -> tuple[float, float, float, float] | None:
-    """(west, south, east, north) the marks are needed for, or None (the whole world, or a map not yet placed)."""
+def marks_extent(view: ViewState, zoom: float, screen_px: tuple[int, int] = SCREEN_PX) -> tuple[float, float, float, float] | None:
+    """(west, south, east, north) the marks are needed for, or None (the whole world, or a map not yet placed).
+
+    screen_px: the largest map this view is drawn on (an export gives its own size)."""
     if view.center_lat is None or view.center_lon is None:
         return None  # the first view: fitted to show every event
     degrees_per_px = 360 / (512 * 2 ** max(zoom, 0))
     # Latitude in degrees per pixel as at the equator: generous (Mercator stretches it away from it).
-    half_x, half_y = (PAN_MARGIN * px / 2 * degrees_per_px for px in SCREEN_PX)
+    half_x, half_y = (PAN_MARGIN * px / 2 * degrees_per_px for px in screen_px)
     west, east = view.center_lon - half_x, view.center_lon + half_x
     if west < -180 or east > 180:
         return None  # across the antimeridian, or the whole world in view
@@ -133,8 +135,8 @@ def _breakdown(frame: pd.DataFrame, key: str, order: list[str]) -> pd.DataFrame:
 REGION_IDS_CAP = 200  # event ids carried by one region circle
 
 
-def compute_marks(view: ViewState, store: EventStore, zoom: float) -> Marks:
-    """Marks, region circles and the country-level count of the view at `zoom`."""
+def compute_marks(view: ViewState, store: EventStore, zoom: float, screen_px: tuple[int, int] = SCREEN_PX) -> Marks:
+    """Marks, region circles and the country-level count of the view at `zoom` (on a map of at most `screen_px`)."""
     size = cell_deg_for_zoom(zoom)
     total = store.count(view)
     order = list(store.bounds.types)
@@ -149,7 +151,7 @@ def compute_marks(view: ViewState, store: EventStore, zoom: float) -> Marks:
         # realistic file at 1M) never leave the store.
         events = coarse_events = None
         coarse = store.coarse_counts(view)
-    cells = store.clusters(view, size, precisions=fine, extent=marks_extent(view, zoom))
+    cells = store.clusters(view, size, precisions=fine, extent=marks_extent(view, zoom, screen_px))
     positions = cells.groupby("cell", sort=False)[["latitude", "longitude"]].first()
     marks = _breakdown(cells, "cell", order).join(positions).reset_index()
     marks["single"] = None

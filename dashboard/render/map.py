@@ -21,7 +21,7 @@ from ..schema import type_colours
 from ..store.contract import EventStore
 from ..view import ViewState
 from .basemap import DATA_ANCHOR, basemap_style
-from .clusters import Marks, compute_marks
+from .clusters import SCREEN_PX, Marks, compute_marks
 from .legend import precision_entries
 from .points import add_point_traces
 from .style import (
@@ -163,7 +163,9 @@ def map_figure(
     elif view.mode == "density":
         _add_density(figure, store, view, scale)
     else:
-        marks = marks if marks is not None else compute_marks(view, store, zoom)
+        # An export larger than any screen asks for the marks of all it shows.
+        screen_px = (max(width_px, SCREEN_PX[0]), max(height_px, SCREEN_PX[1]))
+        marks = marks if marks is not None else compute_marks(view, store, zoom, screen_px)
         add_point_traces(figure, marks, store, view.theme, zoom, scale, _selected(store, view, selected_ids))
     if count == 0:
         extra_notes.append("No events match these filters.")
