@@ -124,6 +124,7 @@ def worker_memory(server) -> dict[int, dict]:
 def bench_options(logs: Path, name: str) -> tuple[list[str], Path]:
     """gunicorn flags: the timing hooks (bench/gunicorn_hooks.py) and an access log naming each request's worker."""
     access = logs / f"access-{name}.log"
+    access.unlink(missing_ok=True)  # a kept --work-dir: only this run's requests
     return ["-c", "python:bench.gunicorn_hooks", "--access-logfile", str(access), "--access-logformat", "%(p)s %(s)s %(m)s %(U)s"], access
 
 
