@@ -390,7 +390,7 @@ def measure_store(args, logs: Path, work: Path) -> list[dict]:
 def report(results: list[dict], args) -> None:
     print()
     print(f"Load: {args.clients} clients for {args.seconds:.0f} s, no think time, gunicorn {args.workers} sync workers; {machine_note()}")
-    head = f"{'app':<30}{'events':>11}{'renders/s':>10}{'calls/s':>9}{'render p50':>12}{'p95':>9}{'p99':>9}{'max':>9}{'action p50':>12}{'p95':>9}{'errors':>8}{'render size':>13}"
+    head = f"{'app':<34}{'events':>11}{'renders/s':>10}{'calls/s':>9}{'render p50':>12}{'p95':>9}{'p99':>9}{'max':>9}{'action p50':>12}{'p95':>9}{'errors':>8}{'render size':>13}"
     print(head)
     print("-" * len(head))
 
@@ -398,7 +398,7 @@ def report(results: list[dict], args) -> None:
         return "-" if v is None else f"{v:.3f}"
 
     for r in results:
-        print(f"{r['label']:<30}{r['rows']:>11,}{r['renders_per_s']:>10.2f}{r['callbacks_per_s']:>9.2f}{s(r['render_p50']):>12}{s(r['render_p95']):>9}"
+        print(f"{r['label']:<34}{r['rows']:>11,}{r['renders_per_s']:>10.2f}{r['callbacks_per_s']:>9.2f}{s(r['render_p50']):>12}{s(r['render_p95']):>9}"
               f"{s(r['render_p99']):>9}{s(r['render_max']):>9}{s(r['action_p50']):>12}{s(r['action_p95']):>9}{r['errors']:>8}"
               f"{fmt_bytes(r['render_bytes_median']):>13}")
     print("latencies in seconds; render = the main callback (map, timeline, counts, table); action = every callback of one user action in order")
