@@ -132,9 +132,11 @@ class Server:
         self.start_timeout = start_timeout
         self.process: subprocess.Popen | None = None
         self.start_seconds = None
+        self.launched_at = None  # wall clock (time.time()), to compare with the server's own log
 
     def __enter__(self) -> "Server":
         start = time.perf_counter()
+        self.launched_at = time.time()
         with open(self.log_path, "wb") as log:
             # A session of its own, so that stopping it stops its workers too.
             self.process = subprocess.Popen(self.command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
@@ -201,12 +203,13 @@ def naive_server(data: Path | None, log_dir: Path) -> Server:
     return Server("naive", command, port, subprocess_env(), log_dir)
 
 
-def gunicorn_server(app: str, workers: int, env: dict, log_dir: Path, preload: bool = False, timeout_s: int = 300, name: str = "gunicorn") -> Server:
-    """gunicorn with `workers` sync workers on 127.0.0.1 (the deployment the README describes)."""
+def gunicorn_server(app: str, workers: int, env: dict, log_dir: Path, preload: bool = False, timeout_s: int = 300, name: str = "gunicorn",
+                    options: list[str] = ()) -> Server:
+    """gunicorn with `workers` sync workers on 127.0.0.1 (the deployment the README describes); `options` more flags."""
     port = free_port()
     command = [
         PYTHON, "-m", "gunicorn", "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
-        "--timeout", str(timeout_s), "--graceful-timeout", "5", *(["--preload"] if preload else []), app,
+        "--timeout", str(timeout_s), "--graceful-timeout", "5", *(["--preload"] if preload else []), *options, app,
     ]
     return Server(name, command, port, subprocess_env(**env), log_dir)
 

@@ -29,6 +29,6 @@ def __getattr__(name):
             print(f"error: {error}", file=sys.stderr, flush=True)
             raise SystemExit(WORKER_BOOT_ERROR) from None
         server = create_app(data).server
-        globals()["server"] = server
+        globals().update(server=server, dataset=data)  # the dataset for gunicorn hooks (bench_load's cache counts)
         return server
     raise AttributeError(name)

@@ -292,7 +292,9 @@ def test_redis_cache_answers_repeats_and_follows_the_version(database, article_e
     pd.testing.assert_frame_equal(first[2][0], again[2][0]) and first[2][1] == again[2][1]
     # A worker of another process shares the entries.
     other = CountingStore(PostgisStore.open(database))
-    assert CachedStore(other, RedisCache(redis_url())).count(view) == 7 and other.calls == 0
+    other_cached = CachedStore(other, RedisCache(redis_url()))
+    assert other_cached.count(view) == 7 and other.calls == 0
+    assert (other_cached.hits, other_cached.misses) == (1, 0)  # what bench_load adds up across workers
     # An import changes the version: the next answer is asked afresh.
     load_events(database, article_events.iloc[[0]].assign(event_id="NEW-1"))
     time.sleep(2.1)  # PostgisStore.REFRESH_S
@@ -311,6 +313,18 @@ def test_redis_down_means_no_cache_not_errors(article_events):
         assert len(cached.records(ViewState(), limit=3)) == 3
     assert inner.calls == 40 and cache.failures == 1  # asked every time; Redis tried once, then left alone
     assert time.perf_counter() - start < 2
+
+
+def test_cached_store_counts_its_hits_and_misses(article_events):
+    from dashboard.store.memory import InMemoryEventStore
+
+    inner = CountingStore(InMemoryEventStore(article_events))
+    cached = CachedStore(inner, LocalCache())
+    battles, all_events = ViewState(types=("Battles",)), ViewState()
+    for view in (battles, all_events, battles.replace(zoom=9), battles):
+        cached.count(view)
+    cached.records(all_events)  # no limit: not cached, so neither a hit nor a miss
+    assert (cached.hits, cached.misses, inner.calls) == (2, 2, 3)
 
 
 def test_local_cache_keeps_the_newest_answers():

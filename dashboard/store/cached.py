@@ -110,6 +110,7 @@ class CachedStore:
     def __init__(self, store, cache):
         self.store = store
         self.cache = cache
+        self.hits = self.misses = 0  # since start, for operators and bench_load (one worker's own)
 
     def __getattr__(self, name):  # bounds, total, version, extent, record, attach_territory...
         return getattr(self.store, name)
@@ -144,9 +145,12 @@ class CachedStore:
         found = self.cache.get(key)
         if found is not None:
             try:
-                return _decode(method, found)
+                answer = _decode(method, found)
+                self.hits += 1
+                return answer
             except (ValueError, KeyError, TypeError, pa.ArrowException):
                 pass  # a damaged entry is answered afresh and overwritten
+        self.misses += 1
         answer = getattr(self.store, method)(view, *args)
         self.cache.set(key, _encode(method, answer))
         return answer
