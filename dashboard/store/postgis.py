@@ -7,14 +7,15 @@ The worker holds a connection pool and those few kilobytes, never the events.
 
 How each answer is made (sql.where turns the view into a WHERE clause):
 
-    count, counts by type / sub-type / day+type, country-level
+    count, counts by type / sub-type / day+type / date precision, country-level
               one GROUP BY per set of non-date, non-type filters, summed
               in pg_summary; when the view filters only dates and types,
-              from the event_counts table, which each worker holds (at most
-              days x sub-types x 2 rows, read again when the data changes)
-    regions   GROUP BY admin1_code; when the view filters only dates and
-              types, the whole months from the region_months table and the
-              days at either end from the events
+              from the event_counts table, which each worker holds (read
+              again when the data changes); when it filters actors besides,
+              from the actor count tables (pg_derived.py)
+    regions   GROUP BY admin1_code; when the view filters only dates, types
+              and perhaps actors, the whole months from the region_months
+              tables and the days at either end from the events
     points    ORDER BY event_date DESC, seq LIMIT cap (index on both)
     grid      floor((lat + 90) / size), floor((lon + 180) / size), GROUP BY
     clusters  the same cells per type, the cell's mean position by window
@@ -47,18 +48,22 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from ..schema import DATE_PRECISIONS, GEO_PRECISIONS, TYPE_COLOURS
+from ..schema import GEO_PRECISIONS, TYPE_COLOURS
 from ..view import DataBounds, ViewState
 from . import pg_summary
 from .contract import CLUSTER_COLUMNS, GRID_COLUMNS, POINT_COLUMNS, REGION_COUNT_COLUMNS
 from .migrate import require_current
 from .pg import Database, safe_url
-from .sql import EVENT_COLUMNS, filters_only, only_day_and_type, region_months_query, where, without_day_and_type
+from .sql import (
+    EVENT_COLUMNS, filters_only, only_actors_day_and_type, only_day_and_type, region_months_query, summary_query, where,
+    without_day_and_type,
+)
 
 REFRESH_S = 2.0
 SUMMARIES_KEPT = 16
 ARROW_TYPES = {"text": pa.string(), "date": pa.date32(), "float": pa.float64(), "int": pa.int64()}
-SUMMARY_KINDS = {"event_date": "date", "event_type": "text", "sub_event_type": "text", "country_level": "int", "n": "int"}
+SUMMARY_KINDS = {"event_date": "date", "event_type": "text", "sub_event_type": "text", "country_level": "int",
+                 "date_precision": "text", "n": "int"}
 
 
 class PostgisStore:
@@ -107,7 +112,8 @@ class PostgisStore:
         self._precisions = [p for p in GEO_PRECISIONS if p in {v for v, _ in of["precision"]}]
         self._custom_types = sorted(set(types) - set(TYPE_COLOURS))
         all_events = pg_summary.summary_frame(self._copy_frame(
-            "SELECT event_date, event_type, sub_event_type, country_level::int, n FROM event_counts", [], SUMMARY_KINDS, conn))
+            "SELECT event_date, event_type, sub_event_type, country_level::int, date_precision, n FROM event_counts", [],
+            SUMMARY_KINDS, conn))
         self._data_version = row[0]
         self._checked_at = time.monotonic()
         with self._lock:
@@ -185,7 +191,7 @@ class PostgisStore:
             return conn.execute(query, params).fetchall()
 
     def _summary(self, view: ViewState) -> pd.DataFrame:
-        """Matching events per day, type, sub-type and country-level flag, before date and type filters."""
+        """Matching events per day, type, sub-type, country-level flag and date precision, before date and type filters."""
         if only_day_and_type(view):
             return self._all_events
         key = (self._data_version, self._layer_key, without_day_and_type(view))
@@ -193,12 +199,7 @@ class PostgisStore:
             if key in self._summaries:
                 self._summaries.move_to_end(key)
                 return self._summaries[key]
-        condition, params = self._where(without_day_and_type(view))
-        query = (
-            "SELECT event_date, event_type, sub_event_type, (geo_precision = 'country')::int AS country_level, count(*) AS n "
-            f"FROM events WHERE {condition} GROUP BY 1, 2, 3, 4"
-        )
-        summary = pg_summary.summary_frame(self._copy_frame(query, params, SUMMARY_KINDS))
+        summary = pg_summary.summary_frame(self._copy_frame(*summary_query(view, self._pairs, self._layer_key), SUMMARY_KINDS))
         with self._lock:
             self._summaries[key] = summary
             while len(self._summaries) > SUMMARIES_KEPT:
@@ -222,9 +223,7 @@ class PostgisStore:
         return pg_summary.by_day_and_type(self._matching_summary(view))
 
     def counts_by_date_precision(self, view: ViewState) -> dict[str, int]:
-        condition, params = self._where(filters_only(view))
-        found = dict(self._rows(f"SELECT date_precision, count(*) FROM events WHERE {condition} GROUP BY 1", params))
-        return {p: int(found.get(p, 0)) for p in DATE_PRECISIONS}
+        return pg_summary.by_date_precision(self._matching_summary(view))
 
     def country_level_count(self, view: ViewState) -> int:
         return pg_summary.country_level(self._matching_summary(view))
@@ -232,7 +231,7 @@ class PostgisStore:
     def counts_by_region(self, view: ViewState) -> pd.DataFrame:
         view = filters_only(view)
         condition, params = self._where(view)
-        if only_day_and_type(view):
+        if only_day_and_type(view) or only_actors_day_and_type(view):
             rows = self._rows(*region_months_query(view, self._pairs))
         else:
             rows = self._rows(
