@@ -159,3 +159,22 @@ def _old_rebuild(conn):
                  "FROM events GROUP BY 1, 2, 3, 4")
     conn.execute("INSERT INTO region_months SELECT date_trunc('month', event_date)::date, event_type, sub_event_type, admin1_code, "
                  "count(*) FROM events WHERE admin1_code <> '' GROUP BY 1, 2, 3, 4")
+
+
+OTHER_VIEWS = [  # counted from the events, regions from the same pass as the other counts
+    ViewState(text="event"),
+    ViewState(text="event", date_from=dt.date(2025, 1, 10), date_to=dt.date(2025, 3, 5)),  # months and days at both ends
+    ViewState(countries=("UA",), date_from=dt.date(2025, 2, 1), date_to=dt.date(2025, 3, 31), types=("Battles",)),
+    ViewState(regions=("UA-14", "UA-46"), date_to=dt.date(2025, 2, 14)),
+    ViewState(actors=("Army A",), text="event", date_from=dt.date(2025, 1, 2), date_to=dt.date(2025, 1, 30)),  # no whole month
+    ViewState(actors=("Army A", "Army B"), countries=("UA",), sub_types=("Armed clash",), date_from=dt.date(2025, 1, 31)),
+]
+
+
+@pytest.mark.parametrize("view", OTHER_VIEWS, ids=str)
+def test_views_of_other_filters_answer_like_the_in_memory_store(database, view):
+    load_events(database, events())
+    store = PostgisStore.open(database)
+    reference = InMemoryEventStore(events())
+    assert answers(store, view) == answers(reference, view)
+    store.db.close()

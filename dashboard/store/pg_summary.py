@@ -13,6 +13,8 @@ with only actors, it is summed from the actor count tables (sql.summary_query).
 """
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 import pandas as pd
 
@@ -83,3 +85,19 @@ def country_level(rows: pd.DataFrame) -> int:
 def by_date_precision(rows: pd.DataFrame) -> dict[str, int]:
     counts = rows.groupby("date_precision")["n"].sum()
     return {p: int(counts.get(p, 0)) for p in DATE_PRECISIONS}
+
+
+def months_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """The summary query's per-month rows of regions (event_date: the month's first day)."""
+    frame = frame[["event_date", "event_type", "sub_event_type", "admin1_code", "n"]].copy()
+    frame["event_date"] = frame["event_date"].astype("datetime64[s]")
+    frame["n"] = frame["n"].astype(np.int64)
+    return frame
+
+
+def region_totals(months: pd.DataFrame, view: ViewState, pairs, first, end) -> pd.Series:
+    """Events per region in the whole months [first, end) of a view's range (None: open), from
+    the summary's per-month rows (event_date the month's first day), with the view's types."""
+    last = end - dt.timedelta(days=1) if end is not None else None
+    rows = matching(months, view.replace(date_from=first, date_to=last), pairs)
+    return rows.groupby("admin1_code")["n"].sum()

@@ -58,7 +58,8 @@ SUMMARY_SELECT = "event_date, event_type, sub_event_type, country_level::int AS 
 
 def summary_query(view: ViewState, pairs, layer_key: str | None = None) -> tuple[str, list]:
     """(query, parameters) of the matching events per day, type, sub-type, country-level flag and
-    date precision (pg_summary.SUMMARY_COLUMNS), before the view's dates and types.
+    date precision (pg_summary.SUMMARY_COLUMNS), before the view's dates and types; from the
+    events, also per month and region (rows with by_region 1).
 
     A view of actors only is summed from the actor count tables (pg_derived.py: each actor's
     events, less those of each pair of its actors, counted twice otherwise); others from the events.
@@ -67,16 +68,23 @@ def summary_query(view: ViewState, pairs, layer_key: str | None = None) -> tuple
     if only_actors_day_and_type(view):
         actors = list(view.actors)
         return (
-            f"SELECT {SUMMARY_SELECT}, sum(n)::bigint AS n FROM ("
+            f"SELECT 0 AS by_region, {SUMMARY_SELECT}, '' AS admin1_code, sum(n)::bigint AS n FROM ("
             f"SELECT {SUMMARY_SELECT}, n FROM actor_counts WHERE actor = ANY(%s) UNION ALL "
             f"SELECT {SUMMARY_SELECT}, -n FROM actor_pair_counts WHERE low = ANY(%s) AND high = ANY(%s)"
-            ") parts GROUP BY 1, 2, 3, 4, 5 HAVING sum(n) <> 0",
+            ") parts GROUP BY 2, 3, 4, 5, 6 HAVING sum(n) <> 0",
             [actors, actors, actors],
         )
     condition, params = where(view, pairs, layer_key)
+    # Two groupings in one pass: the summary and, for counts_by_region, the same
+    # events per month, type, sub-type and region (by_region 1, the month's first day in event_date).
     return (
-        "SELECT event_date, event_type, sub_event_type, (geo_precision = 'country')::int AS country_level, date_precision, "
-        f"count(*) AS n FROM events WHERE {condition} GROUP BY 1, 2, 3, 4, 5",
+        "SELECT (grouping(admin1_code) = 0)::int AS by_region, "
+        "coalesce(event_date, date_trunc('month', min(event_date))::date) AS event_date, "
+        "event_type, sub_event_type, coalesce((geo_precision = 'country')::int, 0) AS country_level, "
+        "coalesce(date_precision, '') AS date_precision, coalesce(admin1_code, '') AS admin1_code, count(*) AS n "
+        f"FROM events WHERE {condition} GROUP BY GROUPING SETS ("
+        "(event_date, event_type, sub_event_type, geo_precision = 'country', date_precision), "
+        "(date_trunc('month', event_date), event_type, sub_event_type, admin1_code))",
         params,
     )
 
@@ -156,6 +164,18 @@ def whole_months(date_from, date_to) -> tuple:
     return first, end
 
 
+def edge_days(view: ViewState, first, end) -> tuple[list[str], list]:
+    """Conditions on event_date (to be OR-ed) for the days of the view's range outside its whole months."""
+    edges, params = [], []
+    if first is not None and view.date_from < first:
+        edges.append("(event_date >= %s AND event_date < %s)")
+        params += [view.date_from, first]
+    if end is not None and end <= view.date_to:
+        edges.append("(event_date >= %s AND event_date <= %s)")
+        params += [end, view.date_to]
+    return edges, params
+
+
 def region_months_query(view: ViewState, pairs) -> tuple[str, list]:
     """Region counts of a view that filters only dates, types and perhaps actors: (query, parameters).
 
@@ -170,19 +190,14 @@ def region_months_query(view: ViewState, pairs) -> tuple[str, list]:
     if first is not None and end is not None and first >= end:  # no whole month: all from the events
         condition, all_params = where(view, pairs)
         return f"SELECT admin1_code, count(*) FROM events WHERE {condition} AND admin1_code <> '' GROUP BY 1 ORDER BY 1", all_params
-    months, month_params, edges, edge_params = [types], [], [], []
+    months, month_params = [types], []
     if first is not None:
         months.append("month >= %s")
         month_params.append(first)
-        if view.date_from < first:
-            edges.append("(event_date >= %s AND event_date < %s)")
-            edge_params += [view.date_from, first]
     if end is not None:
         months.append("month < %s")
         month_params.append(end)
-        if end <= view.date_to:
-            edges.append("(event_date >= %s AND event_date <= %s)")
-            edge_params += [end, view.date_to]
+    edges, edge_params = edge_days(view, first, end)
     in_months = " AND ".join(months)
     if view.actors:
         actors = list(view.actors)
