@@ -8,7 +8,7 @@
 -- and date precision, each event once per DISTINCT actor among actor1 and
 -- actor2.  actor_pair_counts: the same per unordered pair of two different
 -- actors of one event (low < high), so a view of several actors subtracts
--- the events it would otherwise count twice (postgis_actors.py).
+-- the events it would otherwise count twice (sql.summary_query).
 -- actor_region_months, actor_pair_region_months: the same per month and
 -- region, as region_months.  All four are rebuilt by the import (_finish)
 -- and filled here for a database imported before this version.
