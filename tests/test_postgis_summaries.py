@@ -178,3 +178,17 @@ def test_views_of_other_filters_answer_like_the_in_memory_store(database, view):
     reference = InMemoryEventStore(events())
     assert answers(store, view) == answers(reference, view)
     store.db.close()
+
+
+def test_a_region_summary_reads_only_the_region_index(database):
+    from test_store_contract import synthetic_events
+
+    from dashboard.store.sql import summary_query
+
+    load_events(database, synthetic_events(20_000))
+    query, params = summary_query(ViewState(regions=("UA-14",)), [])
+    with psycopg.connect(database) as conn:
+        conn.execute("SET enable_seqscan = off")
+        conn.execute("SET enable_bitmapscan = off")
+        plan = "\n".join(r[0] for r in conn.execute(f"EXPLAIN {query}", params))
+    assert "Index Only Scan using events_region" in plan, plan

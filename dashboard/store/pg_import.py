@@ -50,9 +50,9 @@ INDEXES = {
     # A region's or country's newest events straight from the index (filter and order at once);
     # its counts per day and type, and per region, from the index alone (an index-only scan).
     "events_region": "CREATE INDEX IF NOT EXISTS events_region ON events (admin1_code, event_date DESC, seq) "
-                     "INCLUDE (event_type, sub_event_type, geo_precision)",
+                     "INCLUDE (event_type, sub_event_type, geo_precision, date_precision)",
     "events_country": "CREATE INDEX IF NOT EXISTS events_country ON events (country_code, event_date DESC, seq) "
-                      "INCLUDE (admin1_code, event_type, sub_event_type, geo_precision)",
+                      "INCLUDE (admin1_code, event_type, sub_event_type, geo_precision, date_precision)",
     # An actor's events, newest first from the index (records and points of a rare actor).
     "events_actor1_newest": "CREATE INDEX IF NOT EXISTS events_actor1_newest ON events (actor1, event_date DESC, seq)",
     "events_actor2_newest": "CREATE INDEX IF NOT EXISTS events_actor2_newest ON events (actor2, event_date DESC, seq)",
