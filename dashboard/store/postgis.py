@@ -13,9 +13,10 @@ How each answer is made (sql.where turns the view into a WHERE clause):
               from the event_counts table, which each worker holds (read
               again when the data changes); when it filters actors besides,
               from the actor count tables (pg_derived.py)
-    regions   GROUP BY admin1_code; when the view filters only dates, types
-              and perhaps actors, the whole months from the region_months
-              tables and the days at either end from the events
+    regions   whole months: when the view filters only dates, types and
+              perhaps actors, from the region_months tables; otherwise from
+              the view's summary query, which groups per month and region in
+              the same pass; the days at either end of a range from the events
     points    ORDER BY event_date DESC, seq LIMIT cap (index on both)
     grid      floor((lat + 90) / size), floor((lon + 180) / size), GROUP BY
     clusters  the same cells per type, the cell's mean position by window
