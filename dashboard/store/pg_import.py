@@ -15,8 +15,9 @@ anywhere leaves the previous data as it was):
    stable.  Events not in the files are kept, or with `replace` deleted, so
    the data becomes exactly the files.  Indexes are kept while upserting,
    so workers serving the old data are never blocked;
-3. when anything changed, the derived tables (event_counts, region_months,
-   event_values, the extent) are rebuilt and the data version changes;
+3. when anything changed, the derived tables (the count tables of
+   pg_derived.py, event_values, the extent) are rebuilt and the data
+   version changes;
 4. the import of each file is recorded in `imports`.
 """
 from __future__ import annotations
@@ -35,6 +36,7 @@ import psycopg
 from .contract import StoreUnavailable
 from .migrate import migrate
 from .pg import connect, reason
+from .pg_derived import rebuild_counts
 from .sql import EVENT_COLUMNS, SEARCH_FIELDS, SEARCH_SEPARATOR
 
 IMPORT_LOCK = 4_231_978_552  # one import at a time per database
@@ -48,11 +50,12 @@ INDEXES = {
     # A region's or country's newest events straight from the index (filter and order at once);
     # its counts per day and type, and per region, from the index alone (an index-only scan).
     "events_region": "CREATE INDEX IF NOT EXISTS events_region ON events (admin1_code, event_date DESC, seq) "
-                     "INCLUDE (event_type, sub_event_type, geo_precision)",
+                     "INCLUDE (event_type, sub_event_type, geo_precision, date_precision)",
     "events_country": "CREATE INDEX IF NOT EXISTS events_country ON events (country_code, event_date DESC, seq) "
-                      "INCLUDE (admin1_code, event_type, sub_event_type, geo_precision)",
-    "events_actor1": "CREATE INDEX IF NOT EXISTS events_actor1 ON events (actor1)",
-    "events_actor2": "CREATE INDEX IF NOT EXISTS events_actor2 ON events (actor2)",
+                      "INCLUDE (admin1_code, event_type, sub_event_type, geo_precision, date_precision)",
+    # An actor's events, newest first from the index (records and points of a rare actor).
+    "events_actor1_newest": "CREATE INDEX IF NOT EXISTS events_actor1_newest ON events (actor1, event_date DESC, seq)",
+    "events_actor2_newest": "CREATE INDEX IF NOT EXISTS events_actor2_newest ON events (actor2, event_date DESC, seq)",
     "events_search": "CREATE INDEX IF NOT EXISTS events_search ON events USING gin (search_text gin_trgm_ops)",
     "events_geom": "CREATE INDEX IF NOT EXISTS events_geom ON events USING gist (geom)",
 }
@@ -224,16 +227,7 @@ def _create_indexes(conn) -> None:
 def _finish(conn, summary: ImportSummary, reports) -> ImportSummary:
     """Rebuild what is derived from the events and change the version, when anything changed."""
     if summary.changed:
-        conn.execute("DELETE FROM event_counts")
-        conn.execute(
-            "INSERT INTO event_counts SELECT event_date, event_type, sub_event_type, geo_precision = 'country', count(*) "
-            "FROM events GROUP BY 1, 2, 3, 4"
-        )
-        conn.execute("DELETE FROM region_months")
-        conn.execute(
-            "INSERT INTO region_months SELECT date_trunc('month', event_date)::date, event_type, sub_event_type, admin1_code, count(*) "
-            "FROM events WHERE admin1_code <> '' GROUP BY 1, 2, 3, 4"
-        )
+        rebuild_counts(conn)
         # Countries, regions (named as their first event names them), precisions and the extent in one pass.
         conn.execute(
             "CREATE TEMP TABLE places ON COMMIT DROP AS SELECT country_code, admin1_code, geo_precision, min(seq) AS first_seq, "
@@ -259,8 +253,6 @@ def _finish(conn, summary: ImportSummary, reports) -> ImportSummary:
             (secrets.token_hex(4),),
         )
         conn.execute("ANALYZE events")
-        conn.execute("ANALYZE event_counts")
-        conn.execute("ANALYZE region_months")
     for report in reports:
         conn.execute(
             "INSERT INTO imports (source, format, rows_read, rows_loaded, rows_rejected) VALUES (%s, %s, %s, %s, %s)",

@@ -1,25 +1,29 @@
-"""Counts per day, type, sub-type and country-level flag: five of the contract's answers from one query.
+"""Counts per day, type, sub-type, country-level flag and date precision: six of the contract's answers from one query.
 
 The database aggregates the matching events (millions of rows) into this
 summary (at most days x sub-types x 2 rows, tens of thousands); the counts
 the page asks for -- total, per type, per sub-type, per day and type,
-country-level -- are sums over it, and the dates, types and sub-types of a
+country-level, per date precision -- are sums over it, and the dates, types and sub-types of a
 view are filters on it.  So one SQL query per set of the *other* filters
 (countries, regions, actors, text, territory) serves the four views one
 render asks about (the timeline's without dates, the type legend's without
 types...) and every step of playback.  With no other filter the summary is
-the `event_counts` table the import keeps, read without touching `events`.
+the `event_counts` table the import keeps, read without touching `events`;
+with only actors, it is summed from the actor count tables (sql.summary_query).
 """
 from __future__ import annotations
+
+import datetime as dt
 
 import numpy as np
 import pandas as pd
 
+from ..schema import DATE_PRECISIONS
 from ..view import ViewState
 from .contract import DAY_TYPE_COLUMNS
 from .sql import covered_types
 
-SUMMARY_COLUMNS = ["event_date", "event_type", "sub_event_type", "country_level", "n"]
+SUMMARY_COLUMNS = ["event_date", "event_type", "sub_event_type", "country_level", "date_precision", "n"]
 
 
 def summary_frame(frame: pd.DataFrame) -> pd.DataFrame:
@@ -76,3 +80,24 @@ def by_day_and_type(rows: pd.DataFrame) -> pd.DataFrame:
 
 def country_level(rows: pd.DataFrame) -> int:
     return int(rows.loc[rows["country_level"], "n"].sum())
+
+
+def by_date_precision(rows: pd.DataFrame) -> dict[str, int]:
+    counts = rows.groupby("date_precision")["n"].sum()
+    return {p: int(counts.get(p, 0)) for p in DATE_PRECISIONS}
+
+
+def months_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """The summary query's per-month rows of regions (event_date: the month's first day)."""
+    frame = frame[["event_date", "event_type", "sub_event_type", "admin1_code", "n"]].copy()
+    frame["event_date"] = frame["event_date"].astype("datetime64[s]")
+    frame["n"] = frame["n"].astype(np.int64)
+    return frame
+
+
+def region_totals(months: pd.DataFrame, view: ViewState, pairs, first, end) -> pd.Series:
+    """Events per region in the whole months [first, end) of a view's range (None: open), from
+    the summary's per-month rows (event_date the month's first day), with the view's types."""
+    last = end - dt.timedelta(days=1) if end is not None else None
+    rows = matching(months, view.replace(date_from=first, date_to=last), pairs)
+    return rows.groupby("admin1_code")["n"].sum()

@@ -7,14 +7,16 @@ The worker holds a connection pool and those few kilobytes, never the events.
 
 How each answer is made (sql.where turns the view into a WHERE clause):
 
-    count, counts by type / sub-type / day+type, country-level
+    count, counts by type / sub-type / day+type / date precision, country-level
               one GROUP BY per set of non-date, non-type filters, summed
               in pg_summary; when the view filters only dates and types,
-              from the event_counts table, which each worker holds (at most
-              days x sub-types x 2 rows, read again when the data changes)
-    regions   GROUP BY admin1_code; when the view filters only dates and
-              types, the whole months from the region_months table and the
-              days at either end from the events
+              from the event_counts table, which each worker holds (read
+              again when the data changes); when it filters actors besides,
+              from the actor count tables (pg_derived.py)
+    regions   whole months: when the view filters only dates, types and
+              perhaps actors, from the region_months tables; otherwise from
+              the view's summary query, which groups per month and region in
+              the same pass; the days at either end of a range from the events
     points    ORDER BY event_date DESC, seq LIMIT cap (index on both)
     grid      floor((lat + 90) / size), floor((lon + 180) / size), GROUP BY
     clusters  the same cells per type, the cell's mean position by window
@@ -36,7 +38,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
-import io
 import threading
 import time
 from collections import OrderedDict
@@ -44,21 +45,24 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.csv as pacsv
 
-from ..schema import DATE_PRECISIONS, GEO_PRECISIONS, TYPE_COLOURS
+from ..schema import GEO_PRECISIONS, TYPE_COLOURS
 from ..view import DataBounds, ViewState
 from . import pg_marks, pg_summary
 from .contract import GRID_COLUMNS, POINT_COLUMNS, REGION_COUNT_COLUMNS
 from .migrate import require_current
 from .pg import Database, safe_url
-from .sql import EVENT_COLUMNS, filters_only, only_day_and_type, region_months_query, where, without_day_and_type
+from .pg_frames import copy_frame
+from .sql import (
+    EVENT_COLUMNS, edge_days, filters_only, only_actors_day_and_type, only_day_and_type, region_months_query, summary_query,
+    where, whole_months, without_day_and_type,
+)
 
 REFRESH_S = 2.0
 SUMMARIES_KEPT = 16
-ARROW_TYPES = {"text": pa.string(), "date": pa.date32(), "float": pa.float64(), "int": pa.int64()}
-SUMMARY_KINDS = {"event_date": "date", "event_type": "text", "sub_event_type": "text", "country_level": "int", "n": "int"}
+SUMMARY_KINDS = {"event_date": "date", "event_type": "text", "sub_event_type": "text", "country_level": "int",
+                 "date_precision": "text", "n": "int"}
+PARTS_KINDS = {"by_region": "int", **SUMMARY_KINDS, "admin1_code": "text"}
 
 
 class PostgisStore:
@@ -107,7 +111,8 @@ class PostgisStore:
         self._precisions = [p for p in GEO_PRECISIONS if p in {v for v, _ in of["precision"]}]
         self._custom_types = sorted(set(types) - set(TYPE_COLOURS))
         all_events = pg_summary.summary_frame(self._copy_frame(
-            "SELECT event_date, event_type, sub_event_type, country_level::int, n FROM event_counts", [], SUMMARY_KINDS, conn))
+            "SELECT event_date, event_type, sub_event_type, country_level::int, date_precision, n FROM event_counts", [],
+            SUMMARY_KINDS, conn))
         self._data_version = row[0]
         self._checked_at = time.monotonic()
         with self._lock:
@@ -185,25 +190,27 @@ class PostgisStore:
             return conn.execute(query, params).fetchall()
 
     def _summary(self, view: ViewState) -> pd.DataFrame:
-        """Matching events per day, type, sub-type and country-level flag, before date and type filters."""
+        """Matching events per day, type, sub-type, country-level flag and date precision, before date and type filters."""
+        return self._parts(view)[0]
+
+    def _parts(self, view: ViewState) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+        """(the summary, the same events per month, type, sub-type and region or None), read once per key."""
         if only_day_and_type(view):
-            return self._all_events
+            return self._all_events, None
         key = (self._data_version, self._layer_key, without_day_and_type(view))
         with self._lock:
             if key in self._summaries:
                 self._summaries.move_to_end(key)
                 return self._summaries[key]
-        condition, params = self._where(without_day_and_type(view))
-        query = (
-            "SELECT event_date, event_type, sub_event_type, (geo_precision = 'country')::int AS country_level, count(*) AS n "
-            f"FROM events WHERE {condition} GROUP BY 1, 2, 3, 4"
-        )
-        summary = pg_summary.summary_frame(self._copy_frame(query, params, SUMMARY_KINDS))
+        frame = self._copy_frame(*summary_query(view, self._pairs, self._layer_key), PARTS_KINDS)
+        by_region = frame["by_region"].to_numpy(dtype=np.int64) == 1
+        months = pg_summary.months_frame(frame[by_region & (frame["admin1_code"] != "").to_numpy()])
+        parts = (pg_summary.summary_frame(frame[~by_region]), months)
         with self._lock:
-            self._summaries[key] = summary
+            self._summaries[key] = parts
             while len(self._summaries) > SUMMARIES_KEPT:
                 self._summaries.popitem(last=False)
-        return summary
+        return parts
 
     def _matching_summary(self, view: ViewState) -> pd.DataFrame:
         self._fresh()
@@ -222,26 +229,33 @@ class PostgisStore:
         return pg_summary.by_day_and_type(self._matching_summary(view))
 
     def counts_by_date_precision(self, view: ViewState) -> dict[str, int]:
-        condition, params = self._where(filters_only(view))
-        found = dict(self._rows(f"SELECT date_precision, count(*) FROM events WHERE {condition} GROUP BY 1", params))
-        return {p: int(found.get(p, 0)) for p in DATE_PRECISIONS}
+        return pg_summary.by_date_precision(self._matching_summary(view))
 
     def country_level_count(self, view: ViewState) -> int:
         return pg_summary.country_level(self._matching_summary(view))
 
     def counts_by_region(self, view: ViewState) -> pd.DataFrame:
         view = filters_only(view)
-        condition, params = self._where(view)
-        if only_day_and_type(view):
+        first, end = whole_months(view.date_from, view.date_to)
+        if only_day_and_type(view) or only_actors_day_and_type(view):
             rows = self._rows(*region_months_query(view, self._pairs))
-        else:
-            rows = self._rows(
-                f"SELECT admin1_code, count(*) FROM events WHERE {condition} AND admin1_code <> '' GROUP BY 1 ORDER BY 1", params
-            )
+        elif first is not None and end is not None and first >= end:  # no whole month: the date index finds the days
+            condition, params = self._where(view)
+            rows = self._rows(f"SELECT admin1_code, count(*) FROM events WHERE {condition} AND admin1_code <> '' GROUP BY 1", params)
+        else:  # whole months from the view's summary, the days at either end from the events
+            self._fresh()
+            counts = pg_summary.region_totals(self._parts(view)[1], view, self._pairs, first, end)
+            edges, edge_params = edge_days(view, first, end)
+            if edges:
+                others, params = self._where(view.replace(date_from=None, date_to=None))
+                days = dict(self._rows(f"SELECT admin1_code, count(*) FROM events WHERE {others} AND admin1_code <> '' "
+                                       f"AND ({' OR '.join(edges)}) GROUP BY 1", [*params, *edge_params]))
+                counts = counts.add(pd.Series(days, dtype=np.int64), fill_value=0)
+            rows = [(code, int(n)) for code, n in sorted(counts.items()) if n > 0]
         table = pd.DataFrame(rows, columns=REGION_COUNT_COLUMNS)
         table["admin1_code"] = table["admin1_code"].astype(str)
         table["count"] = table["count"].astype(np.int64)
-        return table
+        return table.sort_values("admin1_code", ignore_index=True)
 
     def points(self, view: ViewState, cap: int) -> pd.DataFrame:
         condition, params = self._where(filters_only(view))
@@ -345,28 +359,8 @@ class PostgisStore:
         return {name: _plain(value) for name, value in zip(kinds, rows[0])}
 
     def _copy_frame(self, query: str, params, kinds: dict[str, str], using=None) -> pd.DataFrame:
-        """A query's rows as a frame, through COPY ... CSV and Arrow's reader (fast for a million rows)."""
-        with contextlib.nullcontext(using) if using is not None else self.db.connection() as conn, conn.cursor() as cursor:
-            with cursor.copy(f"COPY ({query}) TO STDOUT (FORMAT csv, HEADER true)", params) as copy:
-                data = b"".join(bytes(block) for block in copy)
-        table = pacsv.read_csv(
-            io.BytesIO(data),
-            parse_options=pacsv.ParseOptions(newlines_in_values=True),
-            convert_options=pacsv.ConvertOptions(
-                column_types={c: ARROW_TYPES[k] for c, k in kinds.items()},
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-            ),
-        )
-        frame = table.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)
-        for column, kind in kinds.items():
-            if kind == "date":
-                frame[column] = pd.to_datetime(frame[column]).astype("datetime64[us]")
-            elif kind == "text":
-                frame[column] = frame[column].astype("str")
-            elif column == "source_row" and not frame[column].isna().any():
-                frame[column] = frame[column].astype(np.int64)
-        return frame
+        with contextlib.nullcontext(using) if using is not None else self.db.connection() as conn:
+            return copy_frame(conn, query, params, kinds)
 
     # ------------------------------------------------------------- territory
 

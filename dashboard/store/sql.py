@@ -48,6 +48,47 @@ def only_day_and_type(view: ViewState) -> bool:
     return without_day_and_type(view) == ViewState()
 
 
+def only_actors_day_and_type(view: ViewState) -> bool:
+    """True when the view filters on actors and on nothing else but dates, types and sub-types."""
+    return bool(view.actors) and only_day_and_type(view.replace(actors=()))
+
+
+SUMMARY_SELECT = "event_date, event_type, sub_event_type, country_level::int AS country_level, date_precision"
+
+
+def summary_query(view: ViewState, pairs, layer_key: str | None = None) -> tuple[str, list]:
+    """(query, parameters) of the matching events per day, type, sub-type, country-level flag and
+    date precision (pg_summary.SUMMARY_COLUMNS), before the view's dates and types; from the
+    events, also per month and region (rows with by_region 1).
+
+    A view of actors only is summed from the actor count tables (pg_derived.py: each actor's
+    events, less those of each pair of its actors, counted twice otherwise); others from the events.
+    """
+    view = without_day_and_type(view)
+    if only_actors_day_and_type(view):
+        actors = list(view.actors)
+        return (
+            f"SELECT 0 AS by_region, {SUMMARY_SELECT}, '' AS admin1_code, sum(n)::bigint AS n FROM ("
+            f"SELECT {SUMMARY_SELECT}, n FROM actor_counts WHERE actor = ANY(%s) UNION ALL "
+            f"SELECT {SUMMARY_SELECT}, -n FROM actor_pair_counts WHERE low = ANY(%s) AND high = ANY(%s)"
+            ") parts GROUP BY 2, 3, 4, 5, 6 HAVING sum(n) <> 0",
+            [actors, actors, actors],
+        )
+    condition, params = where(view, pairs, layer_key)
+    # Two groupings in one pass: the summary and, for counts_by_region, the same
+    # events per month, type, sub-type and region (by_region 1, the month's first day in event_date).
+    return (
+        "SELECT (grouping(admin1_code) = 0)::int AS by_region, "
+        "coalesce(event_date, date_trunc('month', min(event_date))::date) AS event_date, "
+        "event_type, sub_event_type, coalesce((geo_precision = 'country')::int, 0) AS country_level, "
+        "coalesce(date_precision, '') AS date_precision, coalesce(admin1_code, '') AS admin1_code, count(*) AS n "
+        f"FROM events WHERE {condition} GROUP BY GROUPING SETS ("
+        "(event_date, event_type, sub_event_type, geo_precision = 'country', date_precision), "
+        "(date_trunc('month', event_date), event_type, sub_event_type, admin1_code))",
+        params,
+    )
+
+
 def covered_types(sub_types, pairs) -> list[str]:
     """Types that have at least one of the ticked sub-types (the others keep all theirs)."""
     wanted = set(sub_types)
@@ -123,37 +164,53 @@ def whole_months(date_from, date_to) -> tuple:
     return first, end
 
 
-def region_months_query(view: ViewState, pairs) -> tuple[str, list]:
-    """Region counts of a view that filters only dates and types: (query, parameters).
+def edge_days(view: ViewState, first, end) -> tuple[list[str], list]:
+    """Conditions on event_date (to be OR-ed) for the days of the view's range outside its whole months."""
+    edges, params = [], []
+    if first is not None and view.date_from < first:
+        edges.append("(event_date >= %s AND event_date < %s)")
+        params += [view.date_from, first]
+    if end is not None and end <= view.date_to:
+        edges.append("(event_date >= %s AND event_date <= %s)")
+        params += [end, view.date_to]
+    return edges, params
 
-    Whole months are summed from region_months (tens of thousands of rows);
-    the days at either end of the range, if any, are counted in the events
-    (the date index finds them).
+
+def region_months_query(view: ViewState, pairs) -> tuple[str, list]:
+    """Region counts of a view that filters only dates, types and perhaps actors: (query, parameters).
+
+    Whole months are summed from region_months, or for actors from
+    actor_region_months less actor_pair_region_months (pg_derived.py); the
+    days at either end of the range, if any, are counted in the events (the
+    date index finds them).
     """
-    types, params = where(view.replace(date_from=None, date_to=None), pairs)
+    undated = view.replace(date_from=None, date_to=None)
+    types, params = where(undated.replace(actors=()), pairs)
     first, end = whole_months(view.date_from, view.date_to)
     if first is not None and end is not None and first >= end:  # no whole month: all from the events
-        dates, date_params = where(ViewState(date_from=view.date_from, date_to=view.date_to), pairs)
-        return (f"SELECT admin1_code, count(*) FROM events WHERE {types} AND {dates} AND admin1_code <> '' GROUP BY 1 ORDER BY 1",
-                [*params, *date_params])
-    months, month_params, edges, edge_params = [types], list(params), [], []
+        condition, all_params = where(view, pairs)
+        return f"SELECT admin1_code, count(*) FROM events WHERE {condition} AND admin1_code <> '' GROUP BY 1 ORDER BY 1", all_params
+    months, month_params = [types], []
     if first is not None:
         months.append("month >= %s")
         month_params.append(first)
-        if view.date_from < first:
-            edges.append("(event_date >= %s AND event_date < %s)")
-            edge_params += [view.date_from, first]
     if end is not None:
         months.append("month < %s")
         month_params.append(end)
-        if end <= view.date_to:
-            edges.append("(event_date >= %s AND event_date <= %s)")
-            edge_params += [end, view.date_to]
-    query = f"SELECT admin1_code, n FROM region_months WHERE {' AND '.join(months)}"
+    edges, edge_params = edge_days(view, first, end)
+    in_months = " AND ".join(months)
+    if view.actors:
+        actors = list(view.actors)
+        query = (f"SELECT admin1_code, n FROM actor_region_months WHERE actor = ANY(%s) AND {in_months} UNION ALL "
+                 f"SELECT admin1_code, -n FROM actor_pair_region_months WHERE low = ANY(%s) AND high = ANY(%s) AND {in_months}")
+        query_params = [actors, *params, *month_params, actors, actors, *params, *month_params]
+    else:
+        query, query_params = f"SELECT admin1_code, n FROM region_months WHERE {in_months}", [*params, *month_params]
     if edges:
-        query += f" UNION ALL SELECT admin1_code, count(*) FROM events WHERE {types} AND admin1_code <> '' AND ({' OR '.join(edges)}) GROUP BY 1"
-        month_params += [*params, *edge_params]
-    return f"SELECT admin1_code, sum(n)::bigint FROM ({query}) parts GROUP BY 1 ORDER BY 1", month_params
+        others, other_params = where(undated, pairs)
+        query += f" UNION ALL SELECT admin1_code, count(*) FROM events WHERE {others} AND admin1_code <> '' AND ({' OR '.join(edges)}) GROUP BY 1"
+        query_params += [*other_params, *edge_params]
+    return f"SELECT admin1_code, sum(n)::bigint FROM ({query}) parts GROUP BY 1 HAVING sum(n) > 0 ORDER BY 1", query_params
 
 
 # The events table's data columns, in record order, with their kinds
