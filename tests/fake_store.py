@@ -15,6 +15,7 @@ import pandas as pd
 from dashboard.schema import GEO_PRECISIONS, TYPE_COLOURS
 from dashboard.store.contract import (
     CLUSTER_COLUMNS, COARSE_COUNT_COLUMNS, COARSE_PRECISIONS, DAY_TYPE_COLUMNS, GRID_COLUMNS, POINT_COLUMNS, REGION_COUNT_COLUMNS,
+    extent_cells,
 )
 from dashboard.view import DataBounds, ViewState
 
@@ -132,8 +133,9 @@ class FakeStore:
         if precisions is not None:
             rows = rows[rows["geo_precision"].isin(list(precisions))]
         if extent is not None:
-            west, south, east, north = extent
-            rows = rows[rows["longitude"].between(west, east) & rows["latitude"].between(south, north)]
+            first_row, last_row, first_col, last_col = extent_cells(extent, cell_deg)
+            rows = rows[np.floor((rows["latitude"] + 90) / cell_deg).between(first_row, last_row)
+                        & np.floor((rows["longitude"] + 180) / cell_deg).between(first_col, last_col)]
         if rows.empty:
             return pd.DataFrame(columns=CLUSTER_COLUMNS)
         rows["cell"] = (

@@ -8,6 +8,7 @@ import pytest
 from dashboard.ingest.prepare import prepare_events
 from dashboard.render.clusters import cell_deg_for_zoom, compute_marks, events_in_cell, mark_px, marks_extent, region_px
 from dashboard.render.map import first_view, map_figure
+from dashboard.store.contract import extent_cells
 from dashboard.store.memory import InMemoryEventStore
 from dashboard.view import ViewState
 
@@ -67,12 +68,15 @@ def test_a_zoomed_in_map_gets_the_marks_about_its_centre_and_every_one_of_them(z
     # The area is what a 2560 x 1440 map shows, with a margin for panning, and no more.
     degrees_per_px = 360 / (512 * 2**zoom)
     assert 2560 * degrees_per_px < east - west < 2 * 2560 * degrees_per_px and south < 48.0 < north
-    inside = marks.marks["longitude"].between(west, east) & marks.marks["latitude"].between(south, north)
-    assert len(marks.marks) and inside.all()
-    # Every fine event in that area is in a mark; those outside are not sent.
+    # Whole cells: those that meet the area, and no other.
+    first_row, last_row, first_col, last_col = extent_cells((west, south, east, north), marks.cell_deg)
+    rows, cols = zip(*(map(int, cell.split(":")) for cell in marks.marks["cell"]))
+    assert len(marks.marks) and first_row <= min(rows) <= max(rows) <= last_row and first_col <= min(cols) <= max(cols) <= last_col
+    # Every fine event in those cells is in a mark; those outside are not sent.
     events = store.records(view)
     fine = events[~events["geo_precision"].isin(["region", "country"])]
-    near = fine["longitude"].between(west, east) & fine["latitude"].between(south, north)
+    row, col = np.floor((fine["latitude"] + 90) / marks.cell_deg), np.floor((fine["longitude"] + 180) / marks.cell_deg)
+    near = row.between(first_row, last_row) & col.between(first_col, last_col)
     assert marks.marks["count"].sum() == near.sum() < len(fine)
     # Region circles and the country note still count every coarse event.
     assert marks.regions["count"].sum() + marks.country_level == len(events) - len(fine)

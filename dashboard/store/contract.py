@@ -11,6 +11,8 @@ including a fake built from this file alone.
 """
 from __future__ import annotations
 
+import math
+
 from typing import Protocol, runtime_checkable
 
 import pandas as pd
@@ -110,9 +112,9 @@ class EventStore(Protocol):
         `cell` is a stable text key of the grid cell (e.g. "12:345"); map
         clustering at a zoom picks the cell size and draws one mark per cell.
         `precisions`: only events of these geo precisions (the marks leave out
-        events placed only to a region or country); `extent`: only events inside
-        (west, south, east, north), edges included (a zoomed-in map asks for the
-        cells around what it shows, not for every event on Earth)."""
+        events placed only to a region or country); `extent`: only the cells
+        that meet (west, south, east, north), whole (extent_cells: a zoomed-in
+        map asks for the cells around what it shows, not for every event on Earth)."""
 
     def coarse_counts(self, view: ViewState) -> pd.DataFrame:
         """COARSE_COUNT_COLUMNS: matching events of a COARSE_PRECISIONS geo precision, counted per
@@ -132,3 +134,14 @@ class EventStore(Protocol):
 
         Adds the `territory_position` column and makes the view's
         territory_position filter work."""
+
+
+def extent_cells(extent: tuple[float, float, float, float], cell_deg: float) -> tuple[int, int, int, int]:
+    """(first row, last row, first column, last column) of the grid cells that meet the extent.
+
+    A cell is row floor((latitude + 90) / cell_deg), column floor((longitude + 180) / cell_deg);
+    whole cells, so a store may answer from sums per cell."""
+    west, south, east, north = extent
+    size = float(cell_deg)
+    return (math.floor((south + 90) / size), math.floor((north + 90) / size),
+            math.floor((west + 180) / size), math.floor((east + 180) / size))

@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..schema import DATE_PRECISIONS, GEO_PRECISIONS, TYPE_COLOURS
-from .contract import COARSE_COUNT_COLUMNS, COARSE_PRECISIONS, POINT_COLUMNS
+from .contract import COARSE_COUNT_COLUMNS, COARSE_PRECISIONS, POINT_COLUMNS, extent_cells
 from ..view import DataBounds, ViewState
 
 EPOCH = np.datetime64("1970-01-01", "D")
@@ -274,14 +274,14 @@ class InMemoryEventStore:
                  extent: tuple[float, float, float, float] | None = None) -> pd.DataFrame:
         """Events per grid cell and type, with each cell's mean position."""
         rows = self._of_precisions(self.rows(_filters_only(view)), precisions)
-        if extent is not None:
-            west, south, east, north = extent
-            lat, lon = self.latitude[rows], self.longitude[rows]
-            rows = rows[(lon >= west) & (lon <= east) & (lat >= south) & (lat <= north)]
         size = float(cell_deg)
         lat, lon = self.latitude[rows].astype(np.float64), self.longitude[rows].astype(np.float64)
         cell_row = np.floor((lat + 90) / size).astype(np.int64)
         cell_col = np.floor((lon + 180) / size).astype(np.int64)
+        if extent is not None:
+            first_row, last_row, first_col, last_col = extent_cells(extent, size)
+            near = (cell_row >= first_row) & (cell_row <= last_row) & (cell_col >= first_col) & (cell_col <= last_col)
+            rows, lat, lon, cell_row, cell_col = rows[near], lat[near], lon[near], cell_row[near], cell_col[near]
         width = int(np.ceil(360 / size)) + 1
         cell = cell_row * width + cell_col
         # A hash of the cells, then only the few distinct ones sorted: np.unique

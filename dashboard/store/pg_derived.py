@@ -10,6 +10,11 @@
                               actors of one event (low < high)
     actor_region_months       region_months per actor, likewise
     actor_pair_region_months  region_months per pair, likewise
+    cell_months               town- and near-level events per month, type, sub-type
+                              and 1-degree cell, with their coordinates' sums (the
+                              map's marks, pg_marks.py)
+    coarse_months             region- and country-level events per month, type,
+                              sub-type, precision and region, likewise
 
 A view of actors counts an event whose actor1 OR actor2 is among them.  With
 one actor, actor_counts is exactly that.  With several, an event holding two
@@ -20,6 +25,9 @@ Subtracting rather than summing only when exact keeps every actor view off
 the events table: a view of two frequent actors is the common case.
 """
 from __future__ import annotations
+
+CELL_MONTHS_DEG = 1.0  # cell_months' grid; the map's cells from it are 1, 2, 4 ... degrees
+COARSE_SQL = "('region', 'country')"  # contract.COARSE_PRECISIONS
 
 # The events grouped once per day and once per month and region, each with both actors: every
 # table below is summed from these two (two scans of the events instead of six).
@@ -43,6 +51,13 @@ REBUILD = {  # table (its columns): the query that fills it
     "actor_pair_counts": f"SELECT {_PAIR}, {_DAY}, sum(n) FROM day_groups WHERE actor1 <> actor2 GROUP BY 1, 2, 3, 4, 5, 6, 7",
     "actor_region_months": f"SELECT a.actor, {_MONTH}, sum(n) FROM month_groups {_EACH_ACTOR} GROUP BY 1, 2, 3, 4, 5",
     "actor_pair_region_months": f"SELECT {_PAIR}, {_MONTH}, sum(n) FROM month_groups WHERE actor1 <> actor2 GROUP BY 1, 2, 3, 4, 5, 6",
+    # The map's marks (migration 0006, pg_marks.py): straight from the events, which hold the coordinates.
+    "cell_months": "SELECT date_trunc('month', event_date)::date, event_type, sub_event_type, "
+                   f"floor((latitude + 90) / {CELL_MONTHS_DEG})::int, floor((longitude + 180) / {CELL_MONTHS_DEG})::int, "
+                   "count(*), sum(latitude), sum(longitude) FROM events "
+                   f"WHERE geo_precision NOT IN {COARSE_SQL} AND latitude IS NOT NULL AND longitude IS NOT NULL GROUP BY 1, 2, 3, 4, 5",
+    "coarse_months": "SELECT date_trunc('month', event_date)::date, event_type, sub_event_type, geo_precision, admin1_code, "
+                     f"count(*), sum(latitude), sum(longitude) FROM events WHERE geo_precision IN {COARSE_SQL} GROUP BY 1, 2, 3, 4, 5",
 }
 
 
