@@ -1,0 +1,174 @@
+"""The streamed import (ingest/stream.py, store/pg_stream.py) against the whole-file path it replaces.
+
+Files are streamed in chunks of a few rows, so every rule that needs the
+whole file meets a chunk boundary: ids repeated across chunks (an ACLED
+revision, an identical copy, one row per actor, a clash, and an explicit
+ID~2 that the clash's new id must avoid), ids repeated across files, a
+malformed line, rejected rows, warnings, day-first dates that only a later
+chunk proves, and report dates whose order no value settles.  Each result
+is compared with prepare_events' (and load_events') on the same files.
+
+The database tests need the local PostgreSQL + PostGIS (tests/pg_databases.py).
+"""
+from __future__ import annotations
+
+import pandas as pd
+import psycopg
+import pytest
+
+import pg_databases
+from pg_databases import new_database
+from test_load import ACLED_EXPORT_COLUMNS, acled_row, native_row, write_csv
+from dashboard.ingest.prepare import prepare_events
+from dashboard.ingest.stream import stream_events
+from dashboard.schema import NATIVE_COLUMNS
+from dashboard.store import pg_import
+
+REPORT_FIELDS = ["source", "format", "rows_read", "rows_loaded", "rows_rejected", "join_notes", "detected"]
+
+
+def acled_file(tmp_path):
+    rows = [
+        acled_row("UKR7", fatalities="2", timestamp="1737504000", event_date="05/01/2025"),  # revised on line 15
+        acled_row("UKR8", event_date="06/01/2025"),  # copied on line 14
+        acled_row("UKR9", actor2="Civilians (Ukraine)"),  # its other actor on line 12
+        acled_row("UKR10", fatalities="1"),  # a different event with this id on line 13
+        acled_row("UKR11", event_type="Picnics"),  # rejected
+        acled_row("UKR12", country="Russia"),  # a country warning
+        acled_row("UKR10~2"),  # so the clash on line 13 is named UKR10~3
+        acled_row("UKR13", inter2="Martians"),  # a warning
+        acled_row("UKR14", latitude="46.30", longitude="30.80"),  # at sea off Odesa: a join note
+        acled_row("UKR9", actor2="Military Forces of Ukraine (2019-)"),
+        acled_row("UKR10", fatalities="7"),
+        acled_row("UKR8", event_date="06/01/2025"),
+        acled_row("UKR7", fatalities="5", notes="Revised: five killed.", timestamp="1737590400", event_date="05/01/2025"),
+        acled_row("UKR15", event_date="13/01/2025"),  # the only value proving day-first
+        acled_row("UKR16", latitude="", longitude=""),  # placed by the gazetteer, or rejected
+    ]
+    return write_csv(tmp_path / "acled.csv", ACLED_EXPORT_COLUMNS, rows)
+
+
+def native_file(tmp_path, name="native.csv", summary="Clashes near Pokrovsk."):
+    rows = [
+        native_row("N1", summary=summary, report_date="05/02/2025"),
+        native_row("N2", event_date="not a date"),  # rejected
+        native_row("N3", report_date="06/02/2025"),
+        ["N4", "2025-01-20", "too few fields"],  # malformed: the careful reader reads this file
+        native_row("N5", fatalities="many"),
+        native_row("N1", summary=summary, report_date="05/02/2025"),  # an identical copy of line 2
+        native_row("", summary="No id: one is made from the content."),
+        native_row("UKR8"),  # loaded from acled.csv already: rejected here
+        native_row("N6", report_date="07/03/2025"),  # report dates stay ambiguous: left empty, with warnings
+        native_row("", summary="No id: one is made from the content."),  # collapses into line 8
+    ]
+    return write_csv(tmp_path / name, NATIVE_COLUMNS, rows)
+
+
+def streamed(paths, chunk_rows):
+    parts = []
+
+    def sink(events, base):
+        parts.append(events.assign(_order=base + events["source_row"]))
+
+    reports = stream_events(paths, sink, chunk_rows=chunk_rows)
+    events = pd.concat(parts, ignore_index=True).sort_values("_order", kind="stable", ignore_index=True).drop(columns="_order")
+    return events, reports
+
+
+def assert_same_reports(got, expected):
+    assert len(got) == len(expected)
+    for mine, theirs in zip(got, expected):
+        assert [getattr(mine, f) for f in REPORT_FIELDS] == [getattr(theirs, f) for f in REPORT_FIELDS]
+        for table in ("rejects", "warnings", "folded"):
+            pd.testing.assert_frame_equal(getattr(mine, table), getattr(theirs, table), check_dtype=False, obj=f"{mine.source} {table}")
+
+
+@pytest.fixture
+def files(tmp_path):
+    return [acled_file(tmp_path), native_file(tmp_path)]
+
+
+@pytest.mark.parametrize("chunk_rows", [1, 3, 4, 100])
+def test_streamed_events_and_reports_are_the_whole_file_paths(files, tmp_path, chunk_rows):
+    whole = prepare_events(files, cache_dir=tmp_path / "cache", use_cache=False)
+    events, reports = streamed(files, chunk_rows)
+    pd.testing.assert_frame_equal(events, whole.events[events.columns], check_dtype=False)
+    assert_same_reports(reports, whole.reports)
+    # The cases the files were made for did happen (so the comparison above covers them).
+    acled, native = whole.reports
+    assert set(acled.folded["how"]) == {"revision", "identical", "actors"}
+    assert {"UKR10", "UKR10~2", "UKR10~3"} <= set(whole.events["event_id"])
+    assert whole.events.set_index("event_id").loc["UKR7", "event_date"] == pd.Timestamp("2025-01-05")
+    assert any("has 3 fields" in r for r in native.rejects["reason"])
+    assert any("already loaded from acled.csv" in r for r in native.rejects["reason"])
+    assert any("left empty: the report_date column" in r for r in native.warnings["reason"])
+    assert acled.join_notes and len(native.folded) == 2
+
+
+def test_a_file_that_no_chunk_can_date_alone_is_dated_as_a_whole(tmp_path):
+    """The first chunk's 05/01/2025 alone could be either order; a later chunk's 13/01/2025 settles it."""
+    path = acled_file(tmp_path)
+    events, _ = streamed([path], 2)
+    assert events.set_index("event_id").loc["UKR8", "event_date"] == pd.Timestamp("2025-01-06")
+
+
+# ------------------------------------------------------------------ the database
+
+
+def table_rows(url):
+    with psycopg.connect(url) as conn:
+        columns = [c for c in pg_import.LOADED_COLUMNS if c != "search_text"] + ["search_text"]
+        events = conn.execute(f"SELECT seq, {', '.join(columns)} FROM events ORDER BY seq").fetchall()
+        imports = conn.execute("SELECT source, format, rows_read, rows_loaded, rows_rejected FROM imports ORDER BY id").fetchall()
+        visible = conn.execute("SELECT count(*) FROM events").fetchone()[0]
+    return events, imports, visible
+
+
+@pytest.fixture
+def two_databases():
+    urls = new_database(), new_database()
+    yield urls
+    for url in urls:
+        pg_databases.drop(url)
+
+
+def whole_file_import(url, paths, replace=False):
+    prepared = pg_import.prepare_for_import(paths)
+    summary = pg_import.load_events(url, prepared.events, prepared.reports, replace=replace)
+    return prepared.reports, summary
+
+
+def test_streamed_import_fills_the_database_as_the_whole_file_import_does(files, tmp_path, two_databases):
+    streamed_url, whole_url = two_databases
+    reports, summary = pg_import.import_files(streamed_url, files, chunk_rows=3)
+    expected_reports, expected = whole_file_import(whole_url, files)
+    assert_same_reports(reports, expected_reports)
+    assert (summary.inserted, summary.updated, summary.unchanged) == (expected.inserted, expected.updated, expected.unchanged)
+    assert table_rows(streamed_url) == table_rows(whole_url)  # same ids, fields, row numbers and seq (date order)
+
+    # Re-imported with one event changed and one file left out (the upsert), then --replace.
+    changed = native_file(tmp_path, "native.csv", summary="Clashes near Pokrovsk, revised.")
+    for replace in (False, True):
+        reports, summary = pg_import.import_files(streamed_url, [changed], chunk_rows=2, replace=replace)
+        expected_reports, expected = whole_file_import(whole_url, [changed], replace=replace)
+        assert_same_reports(reports, expected_reports)
+        assert summary.sentence().split("; data version")[0] == expected.sentence().split("; data version")[0]
+        assert table_rows(streamed_url) == table_rows(whole_url)
+    assert summary.removed > 0
+
+
+def test_a_streamed_first_import_is_stored_frozen_in_date_order(tmp_path, two_databases, monkeypatch):
+    """Many chunks, spilled and read back in small windows: still one date-ordered, all-visible table."""
+    from bench.common import synthetic_csv
+
+    monkeypatch.setattr("dashboard.store.pg_stream.WINDOW_ROWS", 700)
+    path = synthetic_csv(5_000, tmp_path)
+    streamed_url, whole_url = two_databases
+    pg_import.import_files(streamed_url, [path], chunk_rows=900)
+    whole_file_import(whole_url, [path])
+    assert table_rows(streamed_url) == table_rows(whole_url)
+    with psycopg.connect(streamed_url) as conn:
+        pages, visible = conn.execute("SELECT relpages, relallvisible FROM pg_class WHERE relname = 'events'").fetchone()
+        dates = [r[0] for r in conn.execute("SELECT event_date FROM events ORDER BY seq")]
+    assert pages > 10 and visible == pages
+    assert dates == sorted(dates) and len(set(dates)) > 100
