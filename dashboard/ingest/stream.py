@@ -114,7 +114,8 @@ class _File:
         # What the report is made of, each in the order the whole-file path makes it.
         self.rejects, self.malformed, self.warnings, self.country, self.notes = [], [], [], [], []
         self.held, self.held_raw, self.held_stamps, self.held_warnings = [], [], [], []
-        self.cross, self.loaded, self.tilde = [], [], set()
+        self.cross, self.tilde = [], set()
+        self.loaded = self.twice = None  # a mark per row number (1 byte a row), and rows loaded twice (a bug)
         self.remembered_ids, self.remembered_rows = [], []
 
     def run(self, sink, base: int, remember: bool) -> FileReport:
@@ -126,10 +127,14 @@ class _File:
         if isinstance(found.orders["event_date"], DateOrderError):
             raise LoadError(f"{self.path.name}: {found.orders['event_date']}")
         self.remember, self.sink, self.base = remember, sink, base
+        self.loaded, self.twice = np.zeros(found.last_row + 1, dtype=bool), []
         for frame, malformed in self.source.chunks():
             self.malformed.append(malformed)
             if len(frame):
                 self._chunk(frame, found)
+            # Arrow's allocator keeps freed memory for reuse; given back, the
+            # process stays near one chunk's size however long the file.
+            pa.default_memory_pool().release_unused()
         settled_rejects, settled_warnings, folded = self._settle_held()
         return self._report(found.rows_read, settled_rejects, settled_warnings, folded)
 
@@ -195,7 +200,10 @@ class _File:
             }))
             joined = joined[~repeated].reset_index(drop=True)
         joined = joined.assign(source_file=self.path.name)
-        self.loaded.append(joined["source_row"].to_numpy(dtype=np.int64))
+        rows = joined["source_row"].to_numpy(dtype=np.int64)
+        values, counts = np.unique(rows, return_counts=True)
+        self.twice += [rows[self.loaded[rows]], values[counts > 1]]
+        self.loaded[rows] = True
         if self.remember:
             self.remembered_ids.append(pa.array(joined["event_id"].to_numpy(dtype=object), pa.string()))
             self.remembered_rows.append(joined["source_row"].to_numpy(dtype=np.int64))
@@ -205,7 +213,8 @@ class _File:
     def _report(self, rows_read: int, settled_rejects, settled_warnings, folded) -> FileReport:
         malformed = [m for m in self.malformed if len(m)]
         rejects = _sorted([*self.rejects, *malformed, _table(settled_rejects)])
-        loaded = np.concatenate(self.loaded) if self.loaded else np.zeros(0, np.int64)
+        loaded = np.concatenate([np.flatnonzero(self.loaded), *self.twice])
+        self.loaded = None
         if self.cross:  # as _reject_ids_seen_before adds them (its sort by row alone included)
             extra = pd.concat(self.cross, ignore_index=True).sort_values("row", kind="stable", ignore_index=True)
             rejects = pd.concat([rejects, extra], ignore_index=True).sort_values("row", ignore_index=True)

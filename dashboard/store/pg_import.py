@@ -199,7 +199,7 @@ def _write(copy, table: pa.Table) -> None:
     for start in range(0, table.num_rows, COPY_BATCH_ROWS):
         buffer = io.BytesIO()
         pacsv.write_csv(table.slice(start, COPY_BATCH_ROWS), buffer, options)
-        copy.write(buffer.getvalue())
+        copy.write(buffer.getbuffer())
 
 
 def _empty_for_copy(conn) -> None:
