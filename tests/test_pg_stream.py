@@ -18,7 +18,7 @@ import pytest
 
 import pg_databases
 from pg_databases import new_database
-from test_load import ACLED_EXPORT_COLUMNS, acled_row, native_row, write_csv
+from test_load import ACLED_EXPORT_COLUMNS, UCDP_GED_COLUMNS, acled_row, native_row, ucdp_row, write_csv
 from dashboard.ingest.prepare import prepare_events
 from dashboard.ingest.stream import stream_events
 from dashboard.schema import NATIVE_COLUMNS
@@ -48,7 +48,7 @@ def acled_file(tmp_path):
     return write_csv(tmp_path / "acled.csv", ACLED_EXPORT_COLUMNS, rows)
 
 
-def native_file(tmp_path, name="native.csv", summary="Clashes near Pokrovsk."):
+def native_file(tmp_path, name="native.csv", summary="Clashes near Pokrovsk.", malformed=True):
     rows = [
         native_row("N1", summary=summary, report_date="05/02/2025"),
         native_row("N2", event_date="not a date"),  # rejected
@@ -61,16 +61,32 @@ def native_file(tmp_path, name="native.csv", summary="Clashes near Pokrovsk."):
         native_row("N6", report_date="07/03/2025"),  # report dates stay ambiguous: left empty, with warnings
         native_row("", summary="No id: one is made from the content."),  # collapses into line 8
     ]
+    if not malformed:
+        rows.pop(3)
     return write_csv(tmp_path / name, NATIVE_COLUMNS, rows)
 
 
-def streamed(paths, chunk_rows):
+def ucdp_and_mapped_files(tmp_path):
+    """A UCDP file (ids written 536001.0), and a mapped file whose ids are made from each row's content."""
+    ucdp = write_csv(tmp_path / "ged.csv", UCDP_GED_COLUMNS, [
+        ucdp_row("536001.0"), ucdp_row("536002", best="4"), ucdp_row("536001"), ucdp_row("536003", date_start="13/02/2024"),
+        ucdp_row("536002", best="5"), ucdp_row("536004", date_start="02/03/2024"),
+    ])
+    header = ["when", "what", "lat", "lon", "note"]
+    mapped = write_csv(tmp_path / "mapped.csv", header, [
+        ["2025-01-20", "Battles", "48.28", "37.18", "one"], ["2025-01-21", "Battles", "48.28", "37.18", "two"],
+        ["2025-01-20", "Battles", "48.28", "37.18", "one"], ["2025-01-22", "Protests", "48.28", "37.18", "three"],
+    ])
+    return ucdp, mapped
+
+
+def streamed(paths, chunk_rows, **options):
     parts = []
 
     def sink(events, base):
         parts.append(events.assign(_order=base + events["source_row"]))
 
-    reports = stream_events(paths, sink, chunk_rows=chunk_rows)
+    reports = stream_events(paths, sink, chunk_rows=chunk_rows, **options)
     events = pd.concat(parts, ignore_index=True).sort_values("_order", kind="stable", ignore_index=True).drop(columns="_order")
     return events, reports
 
@@ -90,10 +106,7 @@ def files(tmp_path):
 
 @pytest.mark.parametrize("chunk_rows", [1, 3, 4, 100])
 def test_streamed_events_and_reports_are_the_whole_file_paths(files, tmp_path, chunk_rows):
-    whole = prepare_events(files, cache_dir=tmp_path / "cache", use_cache=False)
-    events, reports = streamed(files, chunk_rows)
-    pd.testing.assert_frame_equal(events, whole.events[events.columns], check_dtype=False)
-    assert_same_reports(reports, whole.reports)
+    whole = compare(files, tmp_path, chunk_rows)
     # The cases the files were made for did happen (so the comparison above covers them).
     acled, native = whole.reports
     assert set(acled.folded["how"]) == {"revision", "identical", "actors"}
@@ -103,6 +116,27 @@ def test_streamed_events_and_reports_are_the_whole_file_paths(files, tmp_path, c
     assert any("already loaded from acled.csv" in r for r in native.rejects["reason"])
     assert any("left empty: the report_date column" in r for r in native.warnings["reason"])
     assert acled.join_notes and len(native.folded) == 2
+
+
+def compare(paths, tmp_path, chunk_rows, **options):
+    whole = prepare_events(paths, cache_dir=tmp_path / "cache", use_cache=False, **options)
+    events, reports = streamed(paths, chunk_rows, **options)
+    pd.testing.assert_frame_equal(events, whole.events[events.columns], check_dtype=False)
+    assert_same_reports(reports, whole.reports)
+    return whole
+
+
+@pytest.mark.parametrize("chunk_rows", [2, 50])
+def test_the_fast_reader_ucdp_and_mapped_files_stream_as_they_load(tmp_path, chunk_rows):
+    clean = native_file(tmp_path, malformed=False)  # read by pyarrow's streaming reader, not the csv module
+    ucdp, mapped = ucdp_and_mapped_files(tmp_path)
+    whole = compare([clean, ucdp], tmp_path, chunk_rows)
+    assert [r.format for r in whole.reports] == ["native", "ucdp"]
+    assert {"536001~2", "536002~2"} <= set(whole.events["event_id"])  # 536001.0 reads 536001; clashes across chunks
+    assert pd.Timestamp("2024-03-02") in set(whole.events["event_date"])  # day-first, proved by an earlier chunk
+    mapping = {"event_date": "when", "event_type": "what", "latitude": "lat", "longitude": "lon", "summary": "note"}
+    whole = compare([mapped], tmp_path, chunk_rows, mapping=mapping)
+    assert whole.reports[0].rows_loaded == 3 and len(whole.reports[0].folded) == 1
 
 
 def test_a_file_that_no_chunk_can_date_alone_is_dated_as_a_whole(tmp_path):

@@ -58,7 +58,8 @@ class Source:
             self.table = read_table(path, container, encoding)
             self.header = self.table.header
 
-    def chunks(self) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
+    def chunks(self, columns: list[str] | None = None) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
+        """columns: only these are read from a CSV when the fast reader can (the others come empty)."""
         if self.table is not None:
             yield self.table.frame, self.table.malformed
         elif self.careful:
@@ -68,20 +69,23 @@ class Source:
                 start += len(frame)
                 yield frame, malformed
         else:
-            yield from self._fast_chunks()
+            yield from self._fast_chunks(columns)
 
-    def _fast_chunks(self):
+    def _fast_chunks(self, columns):
         start = 0
-        for table in _rechunk(self._fast_batches(), self.rows):
+        chosen = [i for i, name in enumerate(self.header) if columns is None or name in columns]
+        for table in _rechunk(self._fast_batches([self.written[i] for i in chosen]), self.rows):
             frame = table.to_pandas()
-            frame.columns = self.header
+            frame.columns = [self.header[i] for i in chosen]
+            if len(chosen) < len(self.header):
+                frame = frame.assign(**{name: "" for name in self.header if name not in set(frame.columns)})[self.header]
             frame.index = pd.RangeIndex(start, start + len(frame))
             # Before the scan has counted the records the line numbers are not known: positions stand in.
             frame["_row"] = (self.lines[start:start + len(frame)] if self.lines is not None else np.arange(start, start + len(frame))).astype(np.int64)
             start += len(frame)
             yield frame, _no_problems()
 
-    def _fast_batches(self):
+    def _fast_batches(self, included: list[str]):
         invalid = []
 
         def on_invalid_row(row):
@@ -94,7 +98,7 @@ class Source:
                 read_options=pacsv.ReadOptions(encoding=self.encoding, use_threads=True, block_size=BLOCK_BYTES),
                 parse_options=pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=on_invalid_row),
                 convert_options=pacsv.ConvertOptions(
-                    column_types={name: pa.string() for name in self.written},
+                    column_types={name: pa.string() for name in self.written}, include_columns=included,
                     strings_can_be_null=False, quoted_strings_can_be_null=False,
                 ),
             )
@@ -143,8 +147,45 @@ class Scan:
     last_row: int = 0  # the largest row number
 
 
+_PRIME = 0x100000001B3  # odd, so invertible modulo 2**64
+_INVERSE = pow(_PRIME, -1, 2**64)
+
+
 def id_hashes(ids) -> np.ndarray:
-    return pd.util.hash_array(np.asarray(ids, dtype=object))
+    """A 64-bit hash of each text (uint64), computed over Arrow's bytes without
+    a Python string per value: a polynomial hash of the bytes, its length mixed
+    in, then splitmix64's finaliser.  Equal texts hash equal whatever the
+    container (pandas str or object, Arrow string or large_string)."""
+    array = _large_text(ids)
+    if not len(array):
+        return np.zeros(0, np.uint64)
+    offsets = np.frombuffer(array.buffers()[1], dtype=np.int64)[array.offset:array.offset + len(array) + 1]
+    data = array.buffers()[2]
+    data = np.frombuffer(data, dtype=np.uint8)[offsets[0]:offsets[-1]] if data is not None else np.zeros(0, np.uint8)
+    starts, lengths = offsets[:-1] - offsets[0], np.diff(offsets)
+    with np.errstate(over="ignore"):  # arithmetic modulo 2**64 on purpose
+        one = np.ones(1, np.uint64)
+        powers = np.concatenate([one, np.cumprod(np.full(len(data), _PRIME, dtype=np.uint64))])  # P**i
+        inverse = np.concatenate([one, np.cumprod(np.full(len(data), _INVERSE, dtype=np.uint64))])  # P**-i
+        prefix = np.concatenate([np.zeros(1, np.uint64), np.cumsum(data.astype(np.uint64) * powers[:-1], dtype=np.uint64)])
+        value = (prefix[starts + lengths] - prefix[starts]) * inverse[starts]
+        value ^= lengths.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+        value = (value ^ (value >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        value = (value ^ (value >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return value ^ (value >> np.uint64(31))
+
+
+def _large_text(ids) -> pa.Array:
+    values = ids.array if isinstance(ids, pd.Series) else ids
+    try:
+        array = pa.array(values) if not isinstance(values, np.ndarray) or values.dtype != object else None
+    except (pa.ArrowException, TypeError, ValueError):
+        array = None
+    if array is None or not (pa.types.is_string(array.type) or pa.types.is_large_string(array.type)):
+        array = pa.array(np.asarray(ids, dtype=object), type=pa.large_string(), from_pandas=True)
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    return array.cast(pa.large_string())
 
 
 def scan(source: Source, layout: str, what: str, mapping, date_order) -> Scan:
@@ -166,10 +207,27 @@ def scan(source: Source, layout: str, what: str, mapping, date_order) -> Scan:
         return found
 
 
+# The columns of each layout that the first pass needs (its id and dates), as normalise_raw names them.
+SCAN_COLUMNS = {"native": ["event_id", "event_date", "report_date"], "acled": ["event_id_cnty", "event_date", "timestamp"],
+                "ucdp": ["id", "date_start", "source_date"]}
+
+
+def scan_columns(header: list[str], layout: str, mapping) -> list[str] | None:
+    """The header's names the first pass reads, or None for all of them."""
+    if mapping:
+        if mapping.get("event_id", "event_id") not in header:  # ids made from every column's content
+            return None
+        return [name for name in header if name in {mapping.get(c, c) for c in ("event_id", *DATE_COLUMNS)}]
+    if layout not in SCAN_COLUMNS:
+        return None
+    lowered = layout in ("acled", "ucdp")
+    return [name for name in header if (name.lower() if lowered else name) in SCAN_COLUMNS[layout]]
+
+
 def _scan(source, layout, what, mapping, date_order) -> Scan:
     found, hashes, position = Scan(), [], 0
     witnesses = {column: _Witnesses() for column in DATE_COLUMNS}
-    for frame, malformed in source.chunks():
+    for frame, malformed in source.chunks(scan_columns(source.header, layout, mapping)):
         found.rows_read += len(frame) + len(malformed)
         rows = [frame["_row"].max() if len(frame) else 0, malformed["row"].max() if len(malformed) else 0]
         found.last_row = max(found.last_row, *(int(r) for r in rows))
@@ -204,7 +262,11 @@ class _Witnesses:
         self.kept: dict[tuple, list[tuple[int, str]]] = {}
 
     def add(self, text: pd.Series, position: int) -> None:
-        values = pc.utf8_trim_whitespace(pa.array(text.to_numpy(dtype=object), type=pa.string()))
+        values = pa.array(text.array) if not pd.api.types.is_object_dtype(text) else pa.array(text.to_numpy(), type=pa.string())
+        values = pc.utf8_trim_whitespace(values.cast(pa.string()))
+        # Most files write ISO dates: a cheap test first, the full pattern only if a day or month could come first.
+        if not pc.any(pc.match_substring_regex(values, r"^\d{1,2}[/.\-]")).as_py():
+            return
         parts = pc.extract_regex(values, _NUMERIC)
         hit = np.asarray(parts.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
         if hit.any():  # a year first (2025/01/20) decides nothing

@@ -160,7 +160,8 @@ class _File:
             self.held_warnings.append(warnings[mine])
             events, warnings = events[~held].reset_index(drop=True), warnings[~mine].reset_index(drop=True)
         self.warnings.append(warnings)
-        self.tilde.update(v for v in ids[~held] if "~" in v)  # a clash's new ID~N must not take one
+        kept = ids[~held]
+        self.tilde.update(kept[kept.str.contains("~", regex=False)])  # a clash's new ID~N must not take one
         self._emit(events, warnings)
 
     def _settle_held(self):
