@@ -206,3 +206,21 @@ def test_a_streamed_first_import_is_stored_frozen_in_date_order(tmp_path, two_da
         dates = [r[0] for r in conn.execute("SELECT event_date FROM events ORDER BY seq")]
     assert pages > 10 and visible == pages
     assert dates == sorted(dates) and len(set(dates)) > 100
+
+
+def test_a_file_failing_after_others_were_copied_changes_nothing(files, tmp_path, two_databases):
+    from dashboard.ingest.read import LoadError
+
+    from dashboard.store.migrate import migrate
+
+    url, _ = two_databases
+    with psycopg.connect(url, autocommit=True) as conn:
+        migrate(conn)  # an empty events table
+    broken = write_csv(tmp_path / "broken.csv", ["event_id", "event_date"], [["X1", "2025-01-20"]])
+    for state in ("empty", "loaded"):  # the spill path, then the staging path
+        before = table_rows(url)
+        with pytest.raises(LoadError, match="broken.csv: cannot tell the format"):
+            pg_import.import_files(url, [*files, broken], chunk_rows=2)
+        assert table_rows(url) == before
+        if state == "empty":
+            pg_import.import_files(url, [files[1]], chunk_rows=2)

@@ -1,16 +1,18 @@
 """Import event files into the team database: `python -m dashboard import FILE... --into URL [--replace]`.
 
-The files go through the app's own read, validation and join
-(`ingest.prepare.prepare_events`), so the database holds exactly what the
-embedded store would show, and each file's rows read / loaded / rejected are
-reported as `validate` reports them.  Then, in ONE transaction (a failure
-anywhere leaves the previous data as it was):
+The files go through the app's own read, validation and join, a chunk at a
+time (`ingest.stream`: the same events and reports as
+`ingest.prepare.prepare_events`, in memory bounded by a chunk), so the
+database holds exactly what the embedded store would show, and each file's
+rows read / loaded / rejected are reported as `validate` reports them.
+`load_events` loads a frame prepare_events made.  In ONE transaction (a
+failure anywhere, reading the files included, leaves the previous data as it was):
 
 1. the schema is brought up to date (migrate.py);
-2. into an empty table the events are COPYed directly, its indexes and
-   keys dropped first and built after (a sorted build, not a million
-   random inserts); otherwise they are COPYed into a staging table and
-   upserted: `INSERT ... ON CONFLICT (event_id) DO UPDATE ... WHERE changed`,
+2. into an empty table the events are COPYed directly (streamed: by way of
+   a sorted spill file, pg_stream.py), its indexes and keys dropped first
+   and built after (a sorted build, not a million random inserts);
+   otherwise they are COPYed into a staging table and upserted: `INSERT ... ON CONFLICT (event_id) DO UPDATE ... WHERE changed`,
    so an event whose fields are all equal is left alone and ids stay
    stable.  Events not in the files are kept, or with `replace` deleted, so
    the data becomes exactly the files.  Indexes are kept while upserting,

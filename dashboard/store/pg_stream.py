@@ -76,7 +76,7 @@ class SortedSpill:
         self.writer.close()
         self.writer = None
         # Cut points from a sample of every run's keys (window i: keys in (cut i-1, cut i]).
-        step = max(1, window // 64)
+        step = max(1, window // max(64, 4 * len(self.keys)))  # a window may overshoot by a step per run
         sample = np.sort(np.concatenate([k[step - 1::step] for k in self.keys]))
         cuts = np.array([*sample[window // step - 1::window // step].tolist(), np.iinfo(np.int64).max], dtype=np.int64)
         batches: list[list[int]] = [[] for _ in cuts]  # window -> its batches in the dealt file
