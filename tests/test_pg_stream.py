@@ -224,3 +224,12 @@ def test_a_file_failing_after_others_were_copied_changes_nothing(files, tmp_path
         assert table_rows(url) == before
         if state == "empty":
             pg_import.import_files(url, [files[1]], chunk_rows=2)
+
+
+def test_ids_repeated_across_many_files_are_rejected_as_before(files, tmp_path):
+    again = [tmp_path / "again"]
+    again[0].mkdir()
+    copies = [acled_file(again[0]), native_file(again[0], malformed=False)]
+    whole = compare([*files, *copies], tmp_path, 3)
+    reasons = " ".join(whole.reports[3].rejects["reason"])
+    assert "already loaded from acled.csv row" in reasons and "already loaded from native.csv row" in reasons

@@ -58,21 +58,25 @@ def stream_events(paths, sink, fmt="auto", mapping=None, type_values=None, encod
 
 
 class SeenIds:
-    """The ids loaded from earlier files, each with "file row N" (prepare._reject_ids_seen_before's `seen`),
-    held as sorted 64-bit hashes beside the ids themselves (a hash match is confirmed on the text)."""
+    """The ids loaded from earlier files, each with its file and row (prepare._reject_ids_seen_before's
+    `seen`), held as sorted 64-bit hashes beside the ids themselves (a hash match is confirmed on the text)."""
 
     def __init__(self):
+        self.names: list[str] = []
         self.hashes = np.zeros(0, np.uint64)
-        self.ids = pa.array([], pa.string())
-        self.where = pa.array([], pa.string())
+        self.ids = pa.array([], pa.large_string())
+        self.files = np.zeros(0, np.int32)
+        self.rows = np.zeros(0, np.int64)
 
     def add(self, name: str, ids: list[pa.Array], rows: list[np.ndarray]) -> None:
-        ids = pa.concat_arrays([self.ids, *ids])
+        new = pa.concat_arrays([i.cast(pa.large_string()) for i in ids]) if ids else pa.array([], pa.large_string())
         rows = np.concatenate(rows) if rows else np.zeros(0, np.int64)
-        where = pa.concat_arrays([self.where, pa.array([f"{name} row {r}" for r in rows.tolist()], pa.string())])
-        hashes = np.concatenate([self.hashes, id_hashes(ids.to_numpy(zero_copy_only=False)[len(self.hashes):])])
+        self.names.append(name)
+        hashes = np.concatenate([self.hashes, id_hashes(new)])
         order = np.argsort(hashes, kind="stable")
-        self.hashes, self.ids, self.where = hashes[order], ids.take(pa.array(order)), where.take(pa.array(order))
+        self.hashes, self.ids = hashes[order], pa.concat_arrays([self.ids, new]).take(pa.array(order))
+        self.files = np.concatenate([self.files, np.full(len(new), len(self.names) - 1, np.int32)])[order]
+        self.rows = np.concatenate([self.rows, rows])[order]
 
     def find(self, ids: pd.Series) -> np.ndarray:
         """"file row N" where an id was loaded before, else None."""
@@ -86,7 +90,7 @@ class SeenIds:
                 if self.hashes[place] != hashes[index]:
                     break
                 if self.ids[place].as_py() == ids.iat[index]:
-                    out[index] = self.where[place].as_py()
+                    out[index] = f"{self.names[self.files[place]]} row {self.rows[place]}"
                     break
         return out
 
