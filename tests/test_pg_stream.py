@@ -233,3 +233,18 @@ def test_ids_repeated_across_many_files_are_rejected_as_before(files, tmp_path):
     whole = compare([*files, *copies], tmp_path, 3)
     reasons = " ".join(whole.reports[3].rejects["reason"])
     assert "already loaded from acled.csv row" in reasons and "already loaded from native.csv row" in reasons
+
+
+def test_id_hashes_depend_on_the_text_alone():
+    """The first pass hashes pandas str columns, the second validated ids that may be objects."""
+    import numpy as np
+    import pyarrow as pa
+
+    from dashboard.ingest.chunks import id_hashes
+
+    texts = pd.Series(["UKR7", "UKR8", "", "UKR7", "ÜKR7", "UKR7 ", "UKR70"])
+    hashes = id_hashes(texts)
+    for other in (texts.astype(object), texts.to_numpy(dtype=object), pa.array(texts.tolist()), pa.array(texts.tolist(), pa.large_string())):
+        assert np.array_equal(id_hashes(other), hashes)
+    assert np.array_equal(id_hashes(texts.iloc[3:]), hashes[3:])  # a slice (an offset into Arrow's buffers)
+    assert hashes[0] == hashes[3] and len(set(hashes.tolist())) == 6

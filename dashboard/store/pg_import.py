@@ -88,7 +88,8 @@ class ImportSummary:
 
 
 def prepare_for_import(paths, fmt="auto", mapping=None, type_values=None, encoding="utf-8"):
-    """The files read, validated and joined as the app does (PreparedEvents: .events, .reports)."""
+    """The files read, validated and joined as the app does, whole, in memory (PreparedEvents:
+    .events, .reports): what import_files streams, for load_events and for comparing the two."""
     from ..ingest.prepare import prepare_events
 
     # No on-disk cache: the database is where these events will be read from.
