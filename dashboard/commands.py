@@ -128,8 +128,7 @@ def run_import(args) -> int:
     """Read, validate and join the files as the app does, report each, and load them into the team database."""
     from . import config
     from .store.pg import connect, is_database_url, safe_url
-    from .store.pg_import import ImportFailed, prepare_for_import
-    from .store.pg_import import load_events as load_into_database
+    from .store.pg_import import ImportFailed, import_files
 
     url = args.into or config.STORE_URL
     if not is_database_url(url):
@@ -137,20 +136,19 @@ def run_import(args) -> int:
               file=sys.stderr)
         return EXIT_ERROR
     connect(url).close()  # a database that is not there is said before the files are read
-    prepared = prepare_for_import(args.paths, *import_options(args))
-    for report in prepared.reports:
+    try:  # read and loaded a chunk at a time, in one transaction: the reports come at the end
+        reports, summary = import_files(url, args.paths, *import_options(args), replace=args.replace)
+    except ImportFailed as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    for report in reports:
         print(f"{report.source} ({report.format}): {report.summary()}")
         for line in report.rejects.head(10).itertuples():
             print(f"  row {line.row}" + (f", {line.column}" if line.column else "") + f": {line.reason}")
         if report.rows_rejected > 10:
             print(f"  ... `python -m dashboard validate {report.source}` lists all {report.rows_rejected:,}")
-    try:
-        summary = load_into_database(url, prepared.events, prepared.reports, replace=args.replace)
-    except ImportFailed as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_ERROR
     print(f"{safe_url(url)}: {summary.sentence()}")
-    return EXIT_REJECTED if any(r.rows_rejected for r in prepared.reports) else EXIT_OK
+    return EXIT_REJECTED if any(r.rows_rejected for r in reports) else EXIT_OK
 
 
 def _open(args, basemap=None):

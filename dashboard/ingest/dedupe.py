@@ -33,8 +33,11 @@ def empty_folded() -> pd.DataFrame:
     return pd.DataFrame({"row": pd.Series([], dtype="int64"), "event_id": [], "how": [], "into_row": pd.Series([], dtype="int64")})
 
 
-def settle_duplicates(events, raw, actor_columns, timestamps=None, on_duplicate="keep"):
-    """(events, extra rejects, extra warnings, folded) -- see the module's text."""
+def settle_duplicates(events, raw, actor_columns, timestamps=None, on_duplicate="keep", taken=None):
+    """(events, extra rejects, extra warnings, folded) -- see the module's text.
+
+    taken: more ids of the file that a new ID~N must not take (a streamed
+    import settles only the rows whose id repeats, and passes the others' ids)."""
     repeated = events["event_id"].duplicated(keep=False).to_numpy()
     if not repeated.any():
         return events, [], [], empty_folded()
@@ -48,7 +51,7 @@ def settle_duplicates(events, raw, actor_columns, timestamps=None, on_duplicate=
         timestamps.reindex(sub["source_row"].to_numpy()).to_numpy(dtype=float)
         if timestamps is not None else np.full(len(sub), np.nan)
     )
-    taken = set(events["event_id"])
+    taken = set(events["event_id"]) | set(taken or ())
     drop, folded, rejects, warnings = [], [], [], []
     new_ids, actor1, actor2 = {}, {}, {}
     positions = np.flatnonzero(repeated)

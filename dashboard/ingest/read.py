@@ -232,7 +232,19 @@ def record_lines(path: Path, encoding: str, records: int) -> np.ndarray | None:
 
 
 def _read_csv_strings_slowly(path: Path, encoding: str, header: list[str]) -> RawTable:
-    rows, malformed = [], []
+    frames, problems = [], []
+    for frame, malformed in careful_csv_chunks(path, encoding, header):
+        frames.append(frame)
+        problems.append(malformed)
+    frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    malformed = pd.concat(problems, ignore_index=True) if len(problems) > 1 else problems[0]
+    return RawTable(frame, malformed, "csv", header)
+
+
+def careful_csv_chunks(path: Path, encoding: str, header: list[str], rows: int | None = None):
+    """The csv module's reading, `rows` records at a time (all at once if None):
+    (frame with `_row`, malformed problems) pairs; at least one pair."""
+    rows_, malformed = [], []
     try:
         with open(path, "r", encoding=_text_encoding(encoding), newline="") as handle:
             reader = csv.reader(handle)
@@ -243,20 +255,27 @@ def _read_csv_strings_slowly(path: Path, encoding: str, header: list[str]) -> Ra
                 if not fields:  # a blank line is not a record
                     continue
                 if len(fields) == len(header):
-                    rows.append([line, *fields])
+                    rows_.append([line, *fields])
                 else:
                     malformed.append({
                         "row": line, "column": "",
                         "reason": f"has {len(fields)} fields, the header has {len(header)}",
                         "value": ",".join(fields)[:200],
                     })
+                if rows and len(rows_) + len(malformed) >= rows:
+                    yield _careful_chunk(rows_, malformed, header)
+                    rows_, malformed = [], []
     except UnicodeError as error:
         raise LoadError(_not_text(path, encoding, error)) from None
     except csv.Error as error:
         raise LoadError(f"{path.name}: not a readable CSV file ({error}).") from None
+    yield _careful_chunk(rows_, malformed, header)
+
+
+def _careful_chunk(rows, malformed, header):
     frame = pd.DataFrame(rows, columns=["_row", *header], dtype=object) if rows else _empty_frame(header)
     frame["_row"] = frame["_row"].astype("int64")
     frame = frame[[*header, "_row"]]
     problems = pd.DataFrame(malformed, columns=["row", "column", "reason", "value"]) if malformed else empty_problems()
     problems["row"] = problems["row"].astype("int64")
-    return RawTable(frame, problems, "csv", header)
+    return frame, problems

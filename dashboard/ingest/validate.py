@@ -32,7 +32,13 @@ DATE_HELP = "expected e.g. 2025-01-20, 20 January 2025, 20-Jan-2025 or 1/20/2025
 
 
 def validate(frame: pd.DataFrame, *, known_types_only: bool, gazetteer=None, type_values=None, date_order=None):
-    """Native-column text table -> (typed events with a warnings column, rejects, warnings)."""
+    """Native-column text table -> (typed events with a warnings column, rejects, warnings).
+
+    date_order: "dmy", "mdy", "ymd" or None (each date column proves its own),
+    or {"event_date": ..., "report_date": ...} with the orders decided over a
+    whole file read in chunks (ingest/stream.py); report_date's may be the
+    DateOrderError the whole column raised."""
+    orders = date_order if isinstance(date_order, dict) else {"event_date": date_order, "report_date": date_order}
     rejects, warns = Problems(frame), Problems(frame)
     for column in NATIVE_COLUMNS:
         frame[column] = _unquoted(frame[column].astype(str).str.strip()) if column in frame else ""
@@ -41,11 +47,11 @@ def validate(frame: pd.DataFrame, *, known_types_only: bool, gazetteer=None, typ
 
     for column in ("event_date", "event_type"):
         rejects.add(frame[column] == "", column, "required field is empty")
-    dates = parse_dates(frame["event_date"], date_order, "event_date")
+    dates = parse_dates(frame["event_date"], orders["event_date"], "event_date")
     rejects.add(dates.isna(), "event_date", f"not a date ({DATE_HELP})")
     out_of_range = ((dates.dt.year < 1900) | (dates > pd.Timestamp.now() + pd.Timedelta(days=1))).fillna(False)
     rejects.add(out_of_range, "event_date", "date is before 1900 or in the future")
-    report_dates = _report_dates(frame["report_date"], date_order, warns)
+    report_dates = _report_dates(frame["report_date"], orders["report_date"], warns)
 
     _check_types(frame, rejects, warns, known_types_only, type_values)
     for column, words in PRECISION_WORDS.items():
@@ -124,6 +130,8 @@ def _report_dates(text: pd.Series, date_order, warns: Problems) -> pd.Series:
     from .dates import DateOrderError
 
     try:
+        if isinstance(date_order, DateOrderError):
+            raise date_order
         dates = parse_dates(text, date_order, "report_date")
     except DateOrderError as error:  # not essential: left empty, and said
         warns.add(text != "", "report_date", f"left empty: {error}")

@@ -1,16 +1,18 @@
 """Import event files into the team database: `python -m dashboard import FILE... --into URL [--replace]`.
 
-The files go through the app's own read, validation and join
-(`ingest.prepare.prepare_events`), so the database holds exactly what the
-embedded store would show, and each file's rows read / loaded / rejected are
-reported as `validate` reports them.  Then, in ONE transaction (a failure
-anywhere leaves the previous data as it was):
+The files go through the app's own read, validation and join, a chunk at a
+time (`ingest.stream`: the same events and reports as
+`ingest.prepare.prepare_events`, in memory bounded by a chunk), so the
+database holds exactly what the embedded store would show, and each file's
+rows read / loaded / rejected are reported as `validate` reports them.
+`load_events` loads a frame prepare_events made.  In ONE transaction (a
+failure anywhere, reading the files included, leaves the previous data as it was):
 
 1. the schema is brought up to date (migrate.py);
-2. into an empty table the events are COPYed directly, its indexes and
-   keys dropped first and built after (a sorted build, not a million
-   random inserts); otherwise they are COPYed into a staging table and
-   upserted: `INSERT ... ON CONFLICT (event_id) DO UPDATE ... WHERE changed`,
+2. into an empty table the events are COPYed directly (streamed: by way of
+   a sorted spill file, pg_stream.py), its indexes and keys dropped first
+   and built after (a sorted build, not a million random inserts);
+   otherwise they are COPYed into a staging table and upserted: `INSERT ... ON CONFLICT (event_id) DO UPDATE ... WHERE changed`,
    so an event whose fields are all equal is left alone and ids stay
    stable.  Events not in the files are kept, or with `replace` deleted, so
    the data becomes exactly the files.  Indexes are kept while upserting,
@@ -37,6 +39,7 @@ from .contract import StoreUnavailable
 from .migrate import migrate
 from .pg import connect, reason
 from .pg_derived import rebuild_counts
+from .pg_stream import SortedSpill, order_of, sort_keys
 from .sql import EVENT_COLUMNS, SEARCH_FIELDS, SEARCH_SEPARATOR
 
 IMPORT_LOCK = 4_231_978_552  # one import at a time per database
@@ -88,17 +91,30 @@ class ImportSummary:
 
 
 def prepare_for_import(paths, fmt="auto", mapping=None, type_values=None, encoding="utf-8"):
-    """The files read, validated and joined as the app does (PreparedEvents: .events, .reports)."""
+    """The files read, validated and joined as the app does, whole, in memory (PreparedEvents:
+    .events, .reports): what import_files streams, for load_events and for comparing the two."""
     from ..ingest.prepare import prepare_events
 
     # No on-disk cache: the database is where these events will be read from.
     return prepare_events(paths, fmt, mapping, type_values, encoding, cache_dir=None, use_cache=False)
 
 
-def import_files(url: str, paths, fmt="auto", mapping=None, type_values=None, encoding="utf-8", replace=False):
-    """prepare_for_import, then load_events: (reports, ImportSummary)."""
-    prepared = prepare_for_import(paths, fmt, mapping, type_values, encoding)
-    return prepared.reports, load_events(url, prepared.events, prepared.reports, replace=replace)
+def import_files(url: str, paths, fmt="auto", mapping=None, type_values=None, encoding="utf-8", replace=False,
+                 chunk_rows: int | None = None):
+    """The files read, validated and joined as the app does, a chunk at a time,
+    each chunk COPYed as it is ready (ingest/stream.py, pg_stream.py): memory
+    bounded by a chunk, not the files.  (reports, ImportSummary)."""
+    from ..ingest.stream import CHUNK_ROWS, stream_events
+
+    reports = []
+
+    def load(conn, empty: bool) -> ImportSummary:
+        def prepared(sink):
+            reports.extend(stream_events(paths, sink, fmt, mapping, type_values, encoding, chunk_rows=chunk_rows or CHUNK_ROWS))
+
+        return _stream_into_empty(conn, prepared) if empty else _stream_upsert(conn, prepared, replace)
+
+    return reports, _in_transaction(url, load, reports)
 
 
 def load_events(url: str, events: pd.DataFrame, reports=(), replace: bool = False) -> ImportSummary:
@@ -108,6 +124,15 @@ def load_events(url: str, events: pd.DataFrame, reports=(), replace: bool = Fals
     otherwise events already there and not among these are kept.
     """
     table = arrow_events(events)
+
+    def load(conn, empty: bool) -> ImportSummary:
+        return _load_into_empty(conn, table) if empty else _upsert(conn, table, replace)
+
+    return _in_transaction(url, load, reports)
+
+
+def _in_transaction(url: str, load, reports) -> ImportSummary:
+    """load(conn, table_is_empty) then _finish, in one transaction; database errors as ImportFailed."""
     with connect(url, autocommit=True) as conn:
         try:
             migrate(conn)
@@ -117,11 +142,8 @@ def load_events(url: str, events: pd.DataFrame, reports=(), replace: bool = Fals
                 # and the summaries' GROUP BYs in memory rather than spilled to disk.
                 conn.execute("SET LOCAL maintenance_work_mem = '512MB'")
                 conn.execute("SET LOCAL work_mem = '256MB'")
-                if conn.execute("SELECT NOT EXISTS (SELECT 1 FROM events)").fetchone()[0]:
-                    summary = _load_into_empty(conn, table)
-                else:
-                    summary = _upsert(conn, table, replace)
-                summary = _finish(conn, summary, reports)
+                empty = conn.execute("SELECT NOT EXISTS (SELECT 1 FROM events)").fetchone()[0]
+                summary = _finish(conn, load(conn, empty), reports)
         except (StoreUnavailable, ImportFailed):
             raise
         except psycopg.OperationalError as error:
@@ -164,39 +186,100 @@ def arrow_events(events: pd.DataFrame) -> pa.Table:
     return pa.table(arrays)
 
 
-def _copy(conn, target: str, table: pa.Table, freeze: bool = False) -> None:
-    """COPY the table in CSV batches (valid values quoted, so "" is text and an empty field is NULL)."""
-    options = pacsv.WriteOptions(include_header=False, quoting_style="all_valid")
-    columns = ", ".join(table.column_names)
+def _copy(conn, target: str, tables, freeze: bool = False) -> None:
+    """COPY a table, or each table of an iterable in turn, in one COPY of CSV batches
+    (valid values quoted, so "" is text and an empty field is NULL)."""
+    tables = iter([tables]) if isinstance(tables, pa.Table) else iter(tables)
+    first = next(tables, None)
+    if first is None:
+        return
+    columns = ", ".join(first.column_names)
     with conn.cursor().copy(f"COPY {target} ({columns}) FROM STDIN (FORMAT csv{', FREEZE true' if freeze else ''})") as copy:
-        for start in range(0, table.num_rows, COPY_BATCH_ROWS):
-            buffer = io.BytesIO()
-            pacsv.write_csv(table.slice(start, COPY_BATCH_ROWS), buffer, options)
-            copy.write(buffer.getvalue())
+        _write(copy, first)
+        for table in tables:
+            _write(copy, table)
 
 
-def _load_into_empty(conn, table: pa.Table) -> ImportSummary:
+def _write(copy, table: pa.Table) -> None:
+    options = pacsv.WriteOptions(include_header=False, quoting_style="all_valid")
+    for start in range(0, table.num_rows, COPY_BATCH_ROWS):
+        buffer = io.BytesIO()
+        pacsv.write_csv(table.slice(start, COPY_BATCH_ROWS), buffer, options)
+        copy.write(buffer.getbuffer())
+
+
+def _empty_for_copy(conn) -> None:
     for name in INDEXES:
         conn.execute(f"DROP INDEX IF EXISTS {name}")
-    # The keys too (ids were checked unique above): built once after the COPY.
+    # The keys too (ids are unique: checked, or settled by the stream): built once after the COPY.
     conn.execute("ALTER TABLE events DROP CONSTRAINT IF EXISTS events_pkey, DROP CONSTRAINT IF EXISTS events_seq_key")
     # Truncated (it is empty) so that COPY may write the rows frozen and
     # all-visible: index-only scans work from the first query, and no vacuum
     # rewrites every page later.  Rolled back with the rest on failure.
     conn.execute("TRUNCATE events")
+
+
+def _keys_and_indexes(conn, rows: int) -> ImportSummary:
+    conn.execute("ALTER TABLE events ADD CONSTRAINT events_pkey PRIMARY KEY (event_id), ADD CONSTRAINT events_seq_key UNIQUE (seq)")
+    _create_indexes(conn)
+    return ImportSummary(inserted=rows, updated=0, unchanged=0, version="")
+
+
+def _load_into_empty(conn, table: pa.Table) -> ImportSummary:
+    _empty_for_copy(conn)
     # Stored in date order (ties in file order, as the in-memory store keeps
     # them): "newest first" then reads neighbouring pages, not one page per row.
     order = pc.sort_indices(table, sort_keys=[("event_date", "ascending")])
     _copy(conn, "events", table.take(order), freeze=True)
-    conn.execute("ALTER TABLE events ADD CONSTRAINT events_pkey PRIMARY KEY (event_id), ADD CONSTRAINT events_seq_key UNIQUE (seq)")
-    _create_indexes(conn)
-    return ImportSummary(inserted=table.num_rows, updated=0, unchanged=0, version="")
+    return _keys_and_indexes(conn, table.num_rows)
+
+
+def _stream_into_empty(conn, prepared) -> ImportSummary:
+    """The chunks spilled to disk each in date order, then COPYed FREEZE in date order (pg_stream.py says why)."""
+    spill = SortedSpill()
+    try:
+        def sink(events, base):
+            table = arrow_events(events)
+            spill.add(table, sort_keys(table, order_of(events, base)))
+
+        prepared(sink)
+        _empty_for_copy(conn)
+        rows = spill.rows
+        _copy(conn, "events", spill.sorted_tables(), freeze=True)
+    finally:
+        spill.close()
+    return _keys_and_indexes(conn, rows)
+
+
+def _stage(conn) -> None:
+    columns = ", ".join(f"{name} {SQL_TYPES[EVENT_COLUMNS.get(name, 'text')]}" for name in LOADED_COLUMNS)
+    # ord: the events' order in prepare_events' frame, the order new events take their seq in.
+    conn.execute(f"CREATE TEMP TABLE staging (ord bigint NOT NULL, {columns}) ON COMMIT DROP")
 
 
 def _upsert(conn, table: pa.Table, replace: bool) -> ImportSummary:
-    columns = ", ".join(f"{name} {SQL_TYPES[EVENT_COLUMNS.get(name, 'text')]}" for name in LOADED_COLUMNS)
-    conn.execute(f"CREATE TEMP TABLE staging (ord bigint GENERATED ALWAYS AS IDENTITY, {columns}) ON COMMIT DROP")
-    _copy(conn, "staging", table)
+    _stage(conn)
+    _copy(conn, "staging", table.append_column("ord", pa.array(np.arange(table.num_rows, dtype=np.int64))))
+    return _merge_staging(conn, table.num_rows, replace)
+
+
+def _stream_upsert(conn, prepared, replace: bool) -> ImportSummary:
+    """Each chunk into the one COPY into the staging table as it is ready, then the upsert."""
+    _stage(conn)
+    rows = 0
+    columns = ", ".join(["ord", *LOADED_COLUMNS])
+    with conn.cursor().copy(f"COPY staging ({columns}) FROM STDIN (FORMAT csv)") as copy:
+        def sink(events, base):
+            nonlocal rows
+            table = arrow_events(events)
+            _write(copy, pa.table({"ord": pa.array(order_of(events, base)), **{n: table[n] for n in LOADED_COLUMNS}}))
+            rows += table.num_rows
+
+        prepared(sink)
+    return _merge_staging(conn, rows, replace)
+
+
+def _merge_staging(conn, rows: int, replace: bool) -> ImportSummary:
     names = ", ".join(LOADED_COLUMNS)
     updates = ", ".join(f"{n} = EXCLUDED.{n}" for n in LOADED_COLUMNS if n != "event_id")
     current = ", ".join(f"events.{n}" for n in LOADED_COLUMNS)
@@ -213,9 +296,9 @@ def _upsert(conn, table: pa.Table, replace: bool) -> ImportSummary:
             "DELETE FROM events e WHERE NOT EXISTS (SELECT 1 FROM staging s WHERE s.event_id = e.event_id)"
         ).rowcount
     else:
-        kept = conn.execute("SELECT count(*) FROM events").fetchone()[0] - table.num_rows
+        kept = conn.execute("SELECT count(*) FROM events").fetchone()[0] - rows
     _create_indexes(conn)  # a database made by an older import may lack one
-    return ImportSummary(inserted=inserted, updated=updated, unchanged=table.num_rows - inserted - updated, version="",
+    return ImportSummary(inserted=inserted, updated=updated, unchanged=rows - inserted - updated, version="",
                          removed=removed, kept=kept)
 
 
