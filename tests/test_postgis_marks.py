@@ -116,3 +116,23 @@ def test_marks_of_whole_months_come_from_the_month_tables():
         store.db.close()
     finally:
         pg_databases.drop(url)
+
+
+def test_a_database_whose_region_months_were_left_empty_gets_them_filled():
+    """Migration 0004 made region_months empty; an import that changed nothing rebuilt nothing."""
+    url = new_database()
+    try:
+        load_events(url, events())
+        with psycopg.connect(url) as conn:  # as a database at version 5 with 0004's empty table
+            conn.execute("DELETE FROM region_months")
+            conn.execute("DROP TABLE cell_months, coarse_months")
+            conn.execute("DELETE FROM schema_migrations WHERE version = 6")
+        assert load_events(url, events()).changed is False  # the import rebuilt nothing: the migration filled them
+        store = PostgisStore.open(url)
+        view = ViewState(date_from=dt.date(2025, 2, 1), date_to=dt.date(2025, 3, 31))
+        expected = FakeStore(events()).counts_by_region(view)
+        assert dict(zip(*store.counts_by_region(view).to_dict("list").values())) == dict(zip(*expected.to_dict("list").values()))
+        same_coarse(store.coarse_counts(view), FakeStore(events()).coarse_counts(view))
+        store.db.close()
+    finally:
+        pg_databases.drop(url)

@@ -45,3 +45,11 @@ INSERT INTO coarse_months
 SELECT date_trunc('month', event_date)::date, event_type, sub_event_type, geo_precision, admin1_code, count(*), sum(latitude), sum(longitude)
 FROM events WHERE geo_precision IN ('region', 'country')
 GROUP BY 1, 2, 3, 4, 5;
+
+-- Migration 0004 created region_months empty, so a database moved to it by an
+-- import that changed nothing (and so rebuilt nothing) had no region counts
+-- for views of dates and types until its next changing import: filled again here.
+DELETE FROM region_months;
+INSERT INTO region_months
+SELECT date_trunc('month', event_date)::date, event_type, sub_event_type, admin1_code, count(*)
+FROM events WHERE admin1_code <> '' GROUP BY 1, 2, 3, 4;
