@@ -82,29 +82,39 @@
     drawNewDataOnce(map);
   }
   var HOLD_LIMIT_MS = 1000;
+  var FIRST_LOAD_LIMIT_MS = 10000;
   function drawNewDataOnce(map) {
     // New event data reaches MapLibre in steps (parsed, tiles cut, labels placed) and it draws a
     // frame after each, of the old data until the last.  Without a fast GPU a frame holds the
     // page's main thread for 100-200 ms, and each step waits behind it: a second or more.  So
     // while the map is still and the event traces' sources (Plotly's "source-<uid>-...") are
-    // loading, frames are put off, for at most HOLD_LIMIT_MS: their tiles load without frames,
-    // and the new data is drawn in one.  (_render: MapLibre's frame, which map.triggerRepaint calls.)
+    // loading, frames are put off, for at most HOLD_LIMIT_MS at a time: their tiles load without
+    // frames, and the new data is drawn in one.  On the page's first load the same holds for every
+    // source, and while any source's GeoJSON is still being parsed: the half-loaded map's ten or so
+    // frames (water, then borders, then land...) would each take the CPU from the parsing.
+    // (_render: MapLibre's frame, which map.triggerRepaint calls.)
     var render = map._render;
     if (typeof render !== 'function') { return; }
     var heldSince = null;
-    function tracesLoading() {
+    var firstLoad = true;
+    map.once('idle', function () { firstLoad = false; });
+    setTimeout(function () { firstLoad = false; }, FIRST_LOAD_LIMIT_MS);
+    function loading() {
       var managers = map.style && map.style.tileManagers;
       if (!managers) { return false; }
-      // Only sources reloading tiles they have: a new source (or one shown again) asks for its
-      // tiles in a frame, and holding that frame would only wait for the limit.
       return Object.keys(managers).some(function (id) {
         var manager = managers[id];
-        return id.indexOf('source-') === 0 && !manager.loaded() && typeof manager.getIds === 'function' && manager.getIds().length > 0;
+        if (!firstLoad && id.indexOf('source-') !== 0) { return false; }
+        var source = firstLoad && typeof manager.getSource === 'function' && manager.getSource();
+        if (source && typeof source.loaded === 'function' && !source.loaded()) { return true; }
+        // Only sources reloading tiles they have: a new source (or one shown again) asks for its
+        // tiles in a frame, and holding that frame would only wait for the limit.
+        return !manager.loaded() && typeof manager.getIds === 'function' && manager.getIds().length > 0;
       });
     }
     map._render = function () {
       var now = Date.now();
-      if (!map.isMoving() && (heldSince === null || now - heldSince < HOLD_LIMIT_MS) && tracesLoading()) {
+      if (!map.isMoving() && (heldSince === null || now - heldSince < HOLD_LIMIT_MS) && loading()) {
         if (heldSince === null) {
           heldSince = now;
           setTimeout(function () { if (heldSince !== null) { map.triggerRepaint(); } }, HOLD_LIMIT_MS + 20);

@@ -133,6 +133,17 @@ def test_the_donbas_zoom_draws_fine_cells_and_ukraines_towns(data):
     assert "/geo/basemap/detail/45_35.geojson" in urls and "/geo/basemap/places/UA.geojson" in urls
 
 
+def test_the_basemap_lines_are_cheap_to_draw(data):
+    # Without a GPU every vertex costs in every frame: no round joins or caps (a fan of triangles at
+    # each joint), and the coast, border and region lines simplified beyond MapLibre's default.
+    style = map_figure(ViewState(center_lat=48.6, center_lon=37.6, zoom=8), data.store).layout.map.style
+    lines = [layer for layer in style["layers"] if layer["type"] == "line"]
+    assert {"borders", "coast"} <= {layer["id"] for layer in lines} and any(layer["id"].startswith("detail-") for layer in lines)
+    assert all(layer["layout"] == {"line-join": "miter", "line-cap": "butt"} for layer in lines)
+    simplified = {layer["source"] for layer in lines} - {"water"}  # short river segments would drop out
+    assert all(style["sources"][source]["tolerance"] > 0.375 for source in simplified)
+
+
 def test_paths_never_leave_the_data_folder():
     for url in ("/geo/../../etc/passwd.geojson", "/geo/basemap/../../x.geojson", "/glyphs/../../x/0-255.pbf", "/geo/%2e%2e/x.geojson", "/elsewhere"):
         assert basemap.path_for_url(url) is None

@@ -20,6 +20,11 @@ DETAIL_ZOOM = 5.5  # fine land, borders and admin-1 lines from here on
 COUNTRIES_IN_VIEW_ZOOM = 5.5  # admin-1 names and towns of every country in view from here on
 PLACE_BANDS = range(2, 11)
 FINE_TOWNS_ZOOM = 7  # the small towns' files (named from zoom 8) are loaded from here on  # the `z` of a place: the zoom its name appears at
+# Simplification of the line and fill sources, in screen pixels at each zoom (MapLibre's default is
+# 0.375): half as many vertices in the coast, border and region lines, which software WebGL
+# (no GPU) pays for in every frame; the difference is under a pixel.  Rivers keep the default:
+# simplified, short river segments drop out.
+TOLERANCE = 0.75
 DATA_ANCHOR = "data-below"  # data layers (the control layer) are inserted beneath this layer
 
 BASEMAP_COLOURS = {
@@ -77,6 +82,8 @@ def basemap_style(
     cells = files.cells_for_bbox(west, south, east, north) if zoom >= DETAIL_ZOOM - 0.5 and not tiles else []
     world = files.world_urls()
     sources: dict = {name: {"type": "geojson", "data": url} for name, url in world.items()}
+    for name in ("land", "borders"):
+        sources[name]["tolerance"] = TOLERANCE
     layers: list[dict] = [{"id": "background", "type": "background", "paint": {"background-color": colours["water"]}}]
     if tiles:
         sources.pop("land"), sources.pop("borders")
@@ -88,7 +95,7 @@ def basemap_style(
             sources["detail-frames"] = {"type": "geojson", "data": _frames(cells)}
             layers.append({**_fill("detail-water", "detail-frames", colours["water"]), "minzoom": DETAIL_ZOOM})
             for cell in cells:
-                sources[f"cell-{cell}"] = {"type": "geojson", "data": files.cell_url(cell)}
+                sources[f"cell-{cell}"] = {"type": "geojson", "data": files.cell_url(cell), "tolerance": TOLERANCE}
                 layers.append({**_fill(f"detail-land-{cell}", f"cell-{cell}", colours["land"], ["==", ["get", "kind"], "land"]), "minzoom": DETAIL_ZOOM})
     layers += [
         _fill("water-lakes", "water", colours["water"], ["==", ["get", "kind"], "lake"]),
@@ -100,7 +107,7 @@ def basemap_style(
     for code in sorted(chosen):
         url = files.country_urls("admin1", code)
         if url:
-            sources[f"admin1-{code}"] = {"type": "geojson", "data": url}
+            sources[f"admin1-{code}"] = {"type": "geojson", "data": url, "tolerance": TOLERANCE}
             admin_sources.append(f"admin1-{code}")
     coarse_max = DETAIL_ZOOM if cells else 24
     for source in admin_sources:
@@ -171,8 +178,10 @@ def _fill(layer_id: str, source: str, colour: str, condition=None) -> dict:
 
 
 def _line(layer_id: str, source: str, colour: str, width: float | None, condition=None) -> dict:
+    # Miter joins and butt caps: at 0.6-1.8 px wide they look the same as round ones, and round
+    # ones add a fan of triangles at every joint and end (half the vertices of a river layer).
     layer = {"id": layer_id, "type": "line", "source": source, "paint": {"line-color": colour, "line-width": width or 1},
-             "layout": {"line-join": "round", "line-cap": "round"}}
+             "layout": {"line-join": "miter", "line-cap": "butt"}}
     if condition:
         layer["filter"] = condition
     return layer
