@@ -23,6 +23,7 @@ class Dataset:
     basemap: str | None = None  # optional tile URL ({z}/{x}/{y}) or style URL; None: fully offline
     notices: list[str] = field(default_factory=list)  # said once on the page (e.g. "serving uncached")
     change_cache: dict = field(default_factory=dict)  # territorial change per pair of snapshot dates
+    answers: object | None = None  # the page's answers remembered: get(key) -> bytes | None, set(key, bytes) (web/answers.py)
 
     @property
     def rejected_reports(self) -> list:

@@ -50,6 +50,7 @@ def open_dataset(data=None, territory=None, fmt="auto", mapping=None, encoding="
     prepared = prepare_events(data, fmt, parse_mapping(mapping) if mapping else None, parse_type_values(type_values), encoding,
                               date_order=date_order, on_duplicate=on_duplicate)
     events = InMemoryEventStore(prepared.events, prepared.custom_types)
+    events.version  # noqa: B018 -- the answer cache's key: made at start (before gunicorn forks with --preload), not in a first render
     layer = None
     if territory:
         layer = load_layer(territory)
@@ -61,7 +62,7 @@ def open_dataset(data=None, territory=None, fmt="auto", mapping=None, encoding="
         store=events, label=label, reports=prepared.reports, territory=layer, views=views,
         basemap=basemap, notices=list(getattr(prepared, "notices", [])) + notices,
         title=title or meta.get("title", ""), publisher=meta.get("publisher", ""), published=meta.get("published", ""),
-        url=meta.get("url", ""),
+        url=meta.get("url", ""), answers=_answer_cache(),
     )
 
 
@@ -80,6 +81,7 @@ def open_team_dataset(url: str, territory=None, basemap=None) -> Dataset:
         layer = load_layer(territory)
         events.attach_territory(layer)
     return Dataset(
+        answers=_answer_cache(),
         store=CachedStore(events, make_cache(config.REDIS_URL)),
         label=events.label(),
         reports=events.import_reports(),
@@ -87,6 +89,14 @@ def open_team_dataset(url: str, territory=None, basemap=None) -> Dataset:
         views=DatabaseSavedViews(events.db),
         basemap=basemap,
     )
+
+
+def _answer_cache():
+    """Where the page's answers are remembered: Redis when configured (every worker), else this process."""
+    from .cached import LocalCache, RedisCache
+
+    # A page answer is ~10-500 KB; 64 of them bound the in-process copy.
+    return RedisCache(config.REDIS_URL) if config.REDIS_URL else LocalCache(entries=64)
 
 
 META_FIELDS = ("title", "publisher", "published", "url")

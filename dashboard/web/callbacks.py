@@ -24,7 +24,8 @@ from ..view import fit_view_to_data, view_from_query, view_to_query
 from .controller import SLIDE_TRIGGERS, map_centre, next_view
 from .controls import CONTROLS, controls_from_view
 from .map_clicks import country_level_detail, detail_for_click
-from .outputs import SHOWN, redraw_kind, shown_outputs
+from .answers import remembered_outputs
+from .outputs import SHOWN, redraw_kind
 from .panels import detail_panel, load_notices
 
 SPEEDS_MS = (250, 500, 1000, 2000)
@@ -142,7 +143,7 @@ def register_view_callbacks(app: dash.Dash, data: Dataset) -> None:
             "player_disabled": not playing,
             "play_label": "❚❚ Pause" if playing else "▶ Play",
             "saved_value": saved.get("value") if slides else no_update,
-            "shown": shown_outputs(data, view, kind, _ids(selection.get("rows")), _ids(selection.get("map")) or None, slide,
+            "shown": remembered_outputs(data, view, kind, _ids(selection.get("rows")), _ids(selection.get("map")) or None, slide,
                                    move_map=trigger == "fly-to", before=before),
             "retry_off": True,  # answered: stop asking again
         }
