@@ -112,6 +112,29 @@ def test_unticking_explosions_removes_the_drone_events_but_not_the_airport_closu
     assert "type=" in browser.current_url  # the filter is in the shareable URL
 
 
+def test_an_action_done_again_is_drawn_alike_from_the_remembered_answer(server, browser):
+    """The second time a view is asked for, the server sends the answer it kept (web/answers.py)
+    as plain JSON: the page must draw it exactly as the first, figures, legend and type list alike."""
+    open_page(browser, server.url + "/")
+    wait_for_count(browser, "12 of 12 events")
+    every = ids_on_map(browser)
+
+    def box():
+        return browser.find_element(By.XPATH, "//div[@id='types']//label[contains(., 'Explosions/Remote violence')]//input")
+
+    seen = []
+    for _ in range(3):  # off, on, off, on, off, on: the later rounds are answered from the cache
+        box().click()
+        wait_for_count(browser, "7 of 12 events")
+        wait_for(browser, lambda d: not (ids_on_map(d) & DRONE_IDS), message="drone events still on the map")
+        seen.append((ids_on_map(browser), browser.find_element(By.ID, "types").text, browser.find_element(By.ID, "map-legend").text))
+        box().click()
+        wait_for_count(browser, "12 of 12 events")
+        wait_for(browser, lambda d: ids_on_map(d) == every, message="the events did not come back")
+    assert seen[0] == seen[1] == seen[2]
+    assert "Explosions/Remote violence (5)" in seen[2][1]
+
+
 def test_a_pan_of_the_map_is_kept_in_the_link_and_a_hover_sends_nothing(server, browser):
     open_page(browser, server.url + "/")
     wait_for_count(browser, "12 of 12 events")
