@@ -102,6 +102,16 @@ def check_rows(source: str, rows_read: int, loaded: np.ndarray, rejects: pd.Data
         )
 
 
+def check_options(fmt: str, date_order: str | None, on_duplicate: str) -> None:
+    """The import options, or LoadError naming the one that is not known (also ingest/stream.py's check)."""
+    if fmt not in FORMATS:
+        raise LoadError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}.")
+    if date_order not in (None, *DATE_ORDERS):
+        raise LoadError(f"unknown date order {date_order!r}; choose from {', '.join(DATE_ORDERS)}.")
+    if on_duplicate not in ON_DUPLICATE:
+        raise LoadError(f"unknown --on-duplicate {on_duplicate!r}; choose from {', '.join(ON_DUPLICATE)}.")
+
+
 def summary_line(read: int, loaded: int, rejected: int, folded: pd.DataFrame, warnings: int) -> str:
     parts = [f"{read} rows read, {loaded} loaded, {rejected} rejected", *fold_counts(folded)]
     line = ", ".join(parts)
@@ -120,12 +130,7 @@ def load_events(
 ) -> LoadResult:
     """Read and check one event file; LoadError (one sentence) if it cannot be read at all."""
     path = Path(path)
-    if fmt not in FORMATS:
-        raise LoadError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}.")
-    if date_order not in (None, *DATE_ORDERS):
-        raise LoadError(f"unknown date order {date_order!r}; choose from {', '.join(DATE_ORDERS)}.")
-    if on_duplicate not in ON_DUPLICATE:
-        raise LoadError(f"unknown --on-duplicate {on_duplicate!r}; choose from {', '.join(ON_DUPLICATE)}.")
+    check_options(fmt, date_order, on_duplicate)
     check_path(path)
     encoding = check_encoding(encoding)
     container = container_of(path, fmt if fmt in CONTAINERS else None)

@@ -26,12 +26,12 @@ import pandas as pd
 import pyarrow as pa
 
 from .chunks import CHUNK_ROWS, Source, id_hashes, scan
-from .dates import DATE_ORDERS, DateOrderError
-from .dedupe import ON_DUPLICATE, empty_folded, settle_duplicates
+from .dates import DateOrderError
+from .dedupe import empty_folded, settle_duplicates
 from .formats import LAYOUTS, actor_columns, adapt, detect_layout, normalise_raw
 from .gazetteer import Gazetteer
 from .join import country_warnings, join_admin1
-from .load import FORMATS, _with, check_rows
+from .load import _with, check_options, check_rows
 from .prepare import FileReport
 from .read import CONTAINERS, LoadError, check_encoding, check_path, container_of
 from .validate import attach_warnings, empty_table, validate
@@ -99,13 +99,7 @@ class _File:
     def __init__(self, path: Path, options: dict, gazetteer, seen: SeenIds, chunk_rows: int):
         self.path, self.options, self.gazetteer, self.seen = path, options, gazetteer, seen
         fmt, date_order, on_duplicate = options["fmt"], options["date_order"], options["on_duplicate"]
-        # load.load_events' checks, in its order and words.
-        if fmt not in FORMATS:
-            raise LoadError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}.")
-        if date_order not in (None, *DATE_ORDERS):
-            raise LoadError(f"unknown date order {date_order!r}; choose from {', '.join(DATE_ORDERS)}.")
-        if on_duplicate not in ON_DUPLICATE:
-            raise LoadError(f"unknown --on-duplicate {on_duplicate!r}; choose from {', '.join(ON_DUPLICATE)}.")
+        check_options(fmt, date_order, on_duplicate)  # load.load_events' checks, in its order and words
         check_path(path)
         self.encoding = check_encoding(options["encoding"])
         self.container = container_of(path, fmt if fmt in CONTAINERS else None)

@@ -20,7 +20,7 @@ from .contract import (
     extent_cells,
 )
 from .pg_derived import CELL_MONTHS_DEG
-from .sql import edge_days, filters_only, only_day_and_type, where, whole_months
+from .sql import filters_only, month_parts, only_day_and_type, where
 
 COARSE_SQL = "geo_precision = ANY(%s)"
 
@@ -71,22 +71,6 @@ def _cells_from_events(store, view, size, precisions, cells, extra: str = "", ex
     return query, [size, size, *where_params]
 
 
-def _month_parts(view) -> tuple[list[str], list, list[str], list] | None:
-    """(conditions on `month`, parameters, edge-day conditions to OR, parameters), or None when the range has no whole month."""
-    first, end = whole_months(view.date_from, view.date_to)
-    if first is not None and end is not None and first >= end:
-        return None
-    months, params = [], []
-    if first is not None:
-        months.append("month >= %s")
-        params.append(first)
-    if end is not None:
-        months.append("month < %s")
-        params.append(end)
-    edges, edge_params = edge_days(view, first, end)
-    return months, params, edges, edge_params
-
-
 def _cells_from_months(store, view, size, precisions, cells) -> tuple[str, list] | None:
     """As _cells_from_events, summed from cell_months; None when the view or the cell size needs the events."""
     fine = set(store.precisions) - set(COARSE_PRECISIONS)
@@ -94,7 +78,7 @@ def _cells_from_months(store, view, size, precisions, cells) -> tuple[str, list]
     if (not only_day_and_type(view) or precisions is None or set(precisions) & set(COARSE_PRECISIONS)
             or not fine <= set(precisions) or k < 1 or not float(math.log2(k)).is_integer()):
         return None
-    parts = _month_parts(view)
+    parts = month_parts(view)
     if parts is None:
         return None
     months, month_params, edges, edge_params = parts
@@ -118,7 +102,7 @@ def _cells_from_months(store, view, size, precisions, cells) -> tuple[str, list]
 
 def coarse_counts(store, view) -> pd.DataFrame:
     view = filters_only(view)
-    parts = _month_parts(view) if only_day_and_type(view) else None
+    parts = month_parts(view) if only_day_and_type(view) else None
     keys = "geo_precision, admin1_code, event_type"
     if parts is None:
         condition, params = store._where(view)

@@ -176,6 +176,22 @@ def edge_days(view: ViewState, first, end) -> tuple[list[str], list]:
     return edges, params
 
 
+def month_parts(view: ViewState) -> tuple[list[str], list, list[str], list] | None:
+    """(conditions on `month`, parameters, edge-day conditions to OR, parameters), or None when the range has no whole month."""
+    first, end = whole_months(view.date_from, view.date_to)
+    if first is not None and end is not None and first >= end:
+        return None
+    months, params = [], []
+    if first is not None:
+        months.append("month >= %s")
+        params.append(first)
+    if end is not None:
+        months.append("month < %s")
+        params.append(end)
+    edges, edge_params = edge_days(view, first, end)
+    return months, params, edges, edge_params
+
+
 def region_months_query(view: ViewState, pairs) -> tuple[str, list]:
     """Region counts of a view that filters only dates, types and perhaps actors: (query, parameters).
 
@@ -186,18 +202,12 @@ def region_months_query(view: ViewState, pairs) -> tuple[str, list]:
     """
     undated = view.replace(date_from=None, date_to=None)
     types, params = where(undated.replace(actors=()), pairs)
-    first, end = whole_months(view.date_from, view.date_to)
-    if first is not None and end is not None and first >= end:  # no whole month: all from the events
+    parts = month_parts(view)
+    if parts is None:  # no whole month: all from the events
         condition, all_params = where(view, pairs)
         return f"SELECT admin1_code, count(*) FROM events WHERE {condition} AND admin1_code <> '' GROUP BY 1 ORDER BY 1", all_params
-    months, month_params = [types], []
-    if first is not None:
-        months.append("month >= %s")
-        month_params.append(first)
-    if end is not None:
-        months.append("month < %s")
-        month_params.append(end)
-    edges, edge_params = edge_days(view, first, end)
+    months, month_params, edges, edge_params = parts
+    months = [types, *months]
     in_months = " AND ".join(months)
     if view.actors:
         actors = list(view.actors)
