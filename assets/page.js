@@ -79,7 +79,19 @@
     map._fadeDuration = 0;
     map.on('movestart', function () { map._fadeDuration = fade; });
     map.on('moveend', function () { map._fadeDuration = 0; });
+    resizeOnlyWhenResized(map);
     drawNewDataOnce(map);
+  }
+  function resizeOnlyWhenResized(map) {
+    // Plotly calls map.resize() on every re-plot.  MapLibre then reads the box (a forced layout),
+    // sets the canvas size again, which throws its drawing buffer away (a full redraw, slow
+    // without a GPU), and fires a move.  MapLibre follows its box itself (trackResize: its own
+    // ResizeObserver, which calls resize with the observed entries), so the bare call is dropped.
+    var resize = map.resize;
+    if (!map._trackResize || !map._resizeObserver) { return; }
+    map.resize = function () {
+      return arguments.length === 0 ? map : resize.apply(map, arguments);
+    };
   }
   var HOLD_LIMIT_MS = 1000;
   var FIRST_LOAD_LIMIT_MS = 10000;
