@@ -289,3 +289,23 @@ def test_playback_in_presentation_keeps_the_layout_still(server, browser_factory
         time.sleep(0.2)
     assert len(frames) >= 4, frames
     press(driver, " ")
+
+
+def test_filters_that_lengthen_the_title_leave_the_map_still(server, browser_factory):
+    """A type ticked off makes the title and the line under it longer; the header keeps its lines,
+    so the map under the pointer neither moves nor is resized (and redrawn whole)."""
+    driver = sized(browser_factory, 1366, 768)
+    open_page(driver, server.url + "/")
+    wait_for_count(driver, "12 of 12 events")
+    time.sleep(1)
+    before = [box(driver, css) for css in ("#map", ".header")]
+    short_title = driver.find_element(By.ID, "title").text
+    driver.find_element(By.CSS_SELECTOR, "#types input[value='Battles']").click()
+    wait_for_count(driver, "10 of 12 events")
+    title = driver.find_element(By.ID, "title")
+    wait_for(driver, lambda d: title.text != short_title)
+    assert [box(driver, css) for css in ("#map", ".header")] == before, "the map moved or was resized"
+    # The whole title is there to read (hover, screen readers), though one line shows.
+    assert driver.execute_script("return arguments[0].scrollWidth > arguments[0].clientWidth", title), "the title no longer needs cutting"
+    assert title.get_attribute("title") == title.get_attribute("textContent")
+    assert "Strategic developments" in title.get_attribute("textContent")

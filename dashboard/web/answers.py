@@ -20,7 +20,7 @@ from ..store.dataset import Dataset
 from ..view import ViewState
 from .outputs import shown_outputs
 
-KEY_PREFIX = "territorial-dashboard:answer:v1:"
+KEY_PREFIX = "territorial-dashboard:answer:v2:"
 
 
 def answer_key(data: Dataset, view: ViewState, kind: str, before: ViewState | None, **rest) -> str:

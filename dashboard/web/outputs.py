@@ -51,13 +51,16 @@ def render_outputs(data: Dataset, view: ViewState, selected_ids=(), map_selectio
         table_note = (
             f"Newest {TABLE_LIMIT:,} of {count:,} events; download the CSV for all." if count > TABLE_LIMIT else f"{count:,} events"
         )
+    title, summary = page_title(view, store, *(saved or (None, None))), filters_line(view, store, count)
     return {
         "map": figure,
         "legend": legend,
         "timeline": timeline,
         "count": f"{count:,} of {store.total:,} events",
-        "summary": filters_line(view, store, count),
-        "title": page_title(view, store, *(saved or (None, None))),
+        "summary": summary,
+        "title": title,
+        "title_hint": title,  # the header keeps one line so the map never jumps; the whole text on hover
+        "summary_hint": summary,
         "source_line": source_text(data, view),
         "type_options": [
             {
@@ -124,6 +127,8 @@ SHOWN = {
     "root_class": ("root", "className"),
     "territory": ("territory-summary", "children"),
     "title": ("title", "children"),
+    "title_hint": ("title", "title"),
+    "summary_hint": ("summary", "title"),
     "table_class": ("table", "className"),
 }
 # Changing these redraws the figures whole (new layers, colours, sizes); any
