@@ -496,3 +496,16 @@ def test_the_record_panel_neutralises_bidi_controls_and_breaks_endless_words():
     assert rlo not in joined and "Лиман" in joined
     longest_run = max(len(run) for run in joined.replace("\u200b", " ").split())
     assert longest_run <= 60  # a 5,000-character word wraps instead of widening the panel
+
+
+def test_controls_that_already_show_the_view_are_not_sent_again():
+    """Sent again, a widget is drawn again and every callback listening to it runs, for nothing."""
+    from dash import no_update
+
+    from dashboard.web.callbacks import changed_controls
+
+    out = changed_controls({"types": ["Battles", "Riots"], "text": "drone", "window-days": 7},
+                           {"types": ["Battles", "Riots"], "text": "dron", "window-days": 7.5})
+    assert out["types"] is no_update
+    assert out["text"] == "drone" and out["window-days"] == 7
+    assert changed_controls({"mode": "points"}, None) == {"mode": "points"}  # nothing known of the page: all sent

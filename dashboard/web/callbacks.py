@@ -136,7 +136,7 @@ def register_view_callbacks(app: dash.Dash, data: Dataset) -> None:
             kind = "full"  # the store was not answering: the failed draw may have been the first
         slide = _saved_slide(saved.get("value") if slides else saved_value, (saved.get("views") or []) + saved["options"])
         return {
-            "controls": controls_from_view(view, store.bounds),
+            "controls": changed_controls(controls_from_view(view, store.bounds), controls),
             "search": ("?" + query) if query else "",
             "view": query,
             "notices": [html.P(n, className="notice") for n in notices + view_notices],
@@ -276,6 +276,23 @@ def _uploaded_text(upload) -> str:
         return base64.b64decode(upload.split(",", 1)[1], validate=True).decode("utf-8")
     except (binascii.Error, ValueError):
         raise SavedViewsError("That file is not UTF-8 JSON; choose a .json file exported from this page.") from None
+
+
+def changed_controls(new: dict, shown) -> dict:
+    """The controls whose widgets do not already show the view; the others are not sent.
+
+    A widget sent its own value again is drawn again by the page, and every
+    callback listening to it runs: work in the browser on each action for
+    nothing.  Values are compared as the JSON that travels."""
+    shown = shown if isinstance(shown, dict) else {}
+
+    def same(a, b) -> bool:
+        try:
+            return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+        except (TypeError, ValueError):
+            return False
+
+    return {key: no_update if key in shown and same(value, shown[key]) else value for key, value in new.items()}
 
 
 def _ids(values) -> tuple[str, ...]:
