@@ -99,6 +99,36 @@ def test_timeline_stacks_types_per_day_and_shades_the_range(data):
     assert len(figure.layout.shapes) == 1
 
 
+def test_a_timeline_over_years_is_a_stacked_step_area_per_type_with_every_day(data):
+    events = data.store.frame.copy()
+    # Two events a year before the others: 376 days, most of them without events.
+    early = events.index[:2]
+    events.loc[early, "event_date"] = pd.Timestamp("2024-01-10")
+    store = InMemoryEventStore(events)
+    figure = timeline_figure(ViewState(), store)
+    assert {t.type for t in figure.data} == {"scatter"} and {t.stackgroup for t in figure.data} == {"days"}
+    days = (store.bounds.last_day - store.bounds.first_day).days + 1
+    for trace in figure.data:
+        # Every day, and a zero day at each end; steps centred on their days, as bars are.
+        assert len(trace.y) == days + 2 and trace.y[0] == trace.y[-1] == 0 and trace.line.shape == "hvh"
+        assert trace.x0 == "2024-01-09" and trace.dx == 86_400_000
+    assert sum(sum(t.y) for t in figure.data) == 12
+    on_day = [sum(t.y[i] for t in figure.data) for i in range(days + 2)]
+    assert on_day[1] == 2 and on_day[1 + (dt.date(2024, 6, 1) - dt.date(2024, 1, 10)).days] == 0
+    # A short span keeps a bar a day.
+    assert {t.type for t in timeline_figure(ViewState(), data.store).data} == {"bar"}
+
+
+def test_the_timeline_says_when_its_bars_changed_and_has_no_template(data):
+    """The page's Plotly redraws the whole chart for new data or a new template (web/outputs.py)."""
+    figure = timeline_figure(ViewState(), data.store)
+    assert figure.to_plotly_json()["layout"].get("template") is None  # as sent: no template, or null
+    whole = figure.layout
+    dates_only = timeline_figure(ViewState(date_from=dt.date(2025, 1, 16)), data.store).layout
+    other_types = timeline_figure(ViewState(types=("Battles",)), data.store).layout
+    assert whole.datarevision == dates_only.datarevision != other_types.datarevision
+
+
 def test_fit_map_view_contains_every_point():
     lat, lon, zoom = fit_map_view([30.5, 49.1], [48.3, 55.8])
     assert 48.3 < lat < 55.8 and 30.5 < lon < 49.1 and 3 < zoom < 6

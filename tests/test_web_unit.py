@@ -498,6 +498,18 @@ def test_the_record_panel_neutralises_bidi_controls_and_breaks_endless_words():
     assert longest_run <= 60  # a 5,000-character word wraps instead of widening the panel
 
 
+def test_a_new_range_sends_the_timelines_shading_not_its_bars(data):
+    """The bars ignore the dates: a slider step re-sends only the shaded range (and the server does not count them)."""
+    from dashboard.web.outputs import shown_outputs
+
+    before = ViewState()
+    moved = shown_outputs(data, before.replace(date_from=dt.date(2025, 1, 16)), "patch", before=before)["timeline"]
+    assert [op["location"] for op in moved.to_plotly_json()["operations"]] == [["layout", "shapes"]]
+    assert moved.to_plotly_json()["operations"][0]["params"]["value"][0]["x0"] == dt.datetime(2025, 1, 15, 12)
+    filtered = shown_outputs(data, before.replace(types=("Battles",)), "patch", before=before)["timeline"]
+    assert ["data"] in [op["location"] for op in filtered.to_plotly_json()["operations"]]
+
+
 def test_controls_that_already_show_the_view_are_not_sent_again():
     """Sent again, a widget is drawn again and every callback listening to it runs, for nothing."""
     from dash import no_update

@@ -6,7 +6,7 @@ from dash import Patch, html, no_update
 from ..render.map import map_figure
 from ..render.territory import territory_for_view
 from .legend_outputs import follows_position, map_legend
-from ..render.timeline import timeline_figure
+from ..render.timeline import range_shading, same_bars, timeline_figure
 from ..schema import type_colour
 from ..store.dataset import Dataset
 from ..view import ViewState
@@ -17,10 +17,11 @@ TABLE_LIMIT = 500  # rows sent to the table (50 pages); the CSV download has the
 PRESENT_MAP_SCALE, PRESENT_TIMELINE_SCALE = 1.5, 1.4  # presentation mode: bigger marks and text
 
 
-def render_outputs(data: Dataset, view: ViewState, selected_ids=(), map_selection_ids=None, saved=None) -> dict:
+def render_outputs(data: Dataset, view: ViewState, selected_ids=(), map_selection_ids=None, saved=None, timeline_bars: bool = True) -> dict:
     """Everything the view shows; the main callback returns these.
 
-    saved: (name, query) of the saved view last opened, for the title."""
+    saved: (name, query) of the saved view last opened, for the title;
+    timeline_bars: False when the page's timeline already has this view's bars (only its shading is made)."""
     store = data.store
     count = store.count(view)
     territory_layers, territory_label, territory_sentence = territory_for_view(data, view)
@@ -39,7 +40,10 @@ def render_outputs(data: Dataset, view: ViewState, selected_ids=(), map_selectio
     if view.present:
         figure = for_the_room(figure)
     figure = whole_number_colour_bars(figure)
-    timeline = timeline_figure(view, store, scale=PRESENT_TIMELINE_SCALE if view.present else 1.0)
+    if timeline_bars:
+        timeline = timeline_figure(view, store, scale=PRESENT_TIMELINE_SCALE if view.present else 1.0)
+    else:
+        timeline = {"layout": {"shapes": [range_shading(view, store)]}}
     type_counts = store.counts_by_type(view.replace(types=None, sub_types=None))
     sub_counts = store.counts_by_sub_type(view.replace(sub_types=None))
     if map_selection_ids:
@@ -162,7 +166,10 @@ def shown_outputs(data: Dataset, view: ViewState, kind: str, selected_ids=(), ma
     before: the view the page shows now (a patch resends the basemap's style only when the position changed)."""
     if kind == "none":
         return {key: no_update for key in SHOWN}
-    out = render_outputs(data, view, selected_ids, map_selection_ids, saved)
+    # A new range leaves the timeline's bars as they are (they ignore the dates): redrawing
+    # a few thousand bars of SVG costs the browser ~0.2 s, for the same picture.
+    bars = kind != "patch" or before is None or not same_bars(before, view)
+    out = render_outputs(data, view, selected_ids, map_selection_ids, saved, timeline_bars=bars)
     out["root_class"] = f"root theme-{view.theme}" + (" present" if view.present else "")
     out["table_class"] = "ag-theme-quartz-dark" if view.theme == "dark" else "ag-theme-quartz"
     if kind == "patch":
@@ -170,7 +177,7 @@ def shown_outputs(data: Dataset, view: ViewState, kind: str, selected_ids=(), ma
         # The style (~30 KB) follows only the position: the basemap files of the area in view.
         restyle = (("map", "style"),) if move_map or position_changed(before, view) else ()
         out["map"] = figure_patch(out["map"], ("annotations", "showlegend", ("map", "layers")) + restyle + moved)
-        out["timeline"] = figure_patch(out["timeline"], ("shapes", "yaxis"))
+        out["timeline"] = figure_patch(out["timeline"], ("shapes", "yaxis") if bars else ("shapes",), data=bars)
     return out
 
 
@@ -178,14 +185,15 @@ def position_changed(before: ViewState | None, after: ViewState) -> bool:
     return before is None or any(getattr(before, f) != getattr(after, f) for f in POSITION_FIELDS)
 
 
-def figure_patch(figure, layout_keys) -> Patch:
+def figure_patch(figure, layout_keys, data: bool = True) -> Patch:
     """A Dash Patch that replaces a figure's traces and the named layout parts, keeping the rest.
 
     The browser keeps the map's style, boundary sources and position; only
     what the filters change travels (and Plotly redraws only that)."""
     whole = figure.to_plotly_json() if hasattr(figure, "to_plotly_json") else figure
     patch = Patch()
-    patch["data"] = whole.get("data", [])
+    if data:
+        patch["data"] = whole.get("data", [])
     layout = whole.get("layout", {})
     for key in layout_keys:
         if isinstance(key, tuple):
