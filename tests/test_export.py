@@ -232,7 +232,7 @@ def test_view_link_renders_the_pages_filters(tmp_path, export_cache, data):
     title = annotation_texts(figure)[1]  # the title: the page's count and its summary of the filters
     assert title == f'{page["count"]} · {page["summary"]}', title
     choropleth = next(trace for trace in figure.data if trace.type == "choroplethmap")
-    page_choropleth = next(trace for trace in page["map"].data if trace.type == "choroplethmap")
+    page_choropleth = next(trace for trace in page["map"].to_figure().data if trace.type == "choroplethmap")
     assert dict(zip(choropleth.locations, choropleth.z)) == dict(zip(page_choropleth.locations, page_choropleth.z))
 
     out = tmp_path / "linked.svg"

@@ -23,6 +23,7 @@ from ..view import ViewState
 from .basemap import DATA_ANCHOR, basemap_style
 from .clusters import SCREEN_PX, Marks, compute_marks
 from .legend import precision_entries
+from .plain import PlainFigure
 from .points import add_point_traces
 from .style import (
     DENSITY_MAX_CELLS,
@@ -141,19 +142,21 @@ def map_figure(
     notes: tuple[str, ...] = (),
     marks: Marks | None = None,
     legend_traces: bool = True,
-) -> go.Figure:
+    plain: bool = False,
+) -> go.Figure | PlainFigure:
     """The map in the view's mode.  `scale` enlarges marks, lines and names (presentation, export).
 
     legend_traces: the legend-only traces the exporter's frame reads; the page,
     whose legend is beside the map, leaves them out (each trace is four more
-    map sources for the browser to update on every change)."""
+    map sources for the browser to update on every change); plain: the figure as
+    plain dicts (render/plain.py), as the page sends it."""
     colours = THEMES[view.theme]
     count = store.count(view)
     if view.center_lat is not None and view.zoom is not None:
         centre_lat, centre_lon, zoom = view.center_lat, view.center_lon, view.zoom
     else:
         centre_lat, centre_lon, zoom = first_view(store, territory, width_px, height_px)
-    figure = go.Figure(_validate=False)  # built by code the tests check; validation deep-copies every array
+    figure = PlainFigure()
     extra_notes = list(notes)
     if view.mode == "choropleth":
         _add_choropleth(figure, store, view, admin1_source)
@@ -193,7 +196,7 @@ def map_figure(
             showarrow=False, bgcolor=colours["paper"], bordercolor=colours["muted"], borderwidth=1, borderpad=6,
             font={"size": int(14 * scale), "color": colours["text"]},
         )
-    return figure
+    return figure if plain else figure.to_figure()
 
 
 def _selected(store, view, selected_ids):

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dash import Patch, html, no_update
 
 from ..render.map import map_figure
+from ..render.plain import PlainFigure
 from ..render.territory import territory_for_view
 from .legend_outputs import follows_position, map_legend
 from ..render.timeline import range_shading, same_bars, timeline_figure
@@ -36,6 +37,7 @@ def render_outputs(data: Dataset, view: ViewState, selected_ids=(), map_selectio
         scale=PRESENT_MAP_SCALE if view.present else 1.0,
         marks=marks,
         legend_traces=False,  # the legend is beside the map (legend_outputs)
+        plain=True,  # sent as built: no go.Figure checks and copies
     )
     if view.present:
         figure = for_the_room(figure)
@@ -92,27 +94,25 @@ def render_outputs(data: Dataset, view: ViewState, selected_ids=(), map_selectio
 OPERATOR_HINTS = ("Narrow the filters", "No events match these filters")
 
 
-def for_the_room(figure):
+def for_the_room(figure: PlainFigure) -> PlainFigure:
     """Presentation: the map's notes without advice to the operator (the count says when nothing matches)."""
     kept = []
-    for note in figure.layout.annotations or ():
-        text = note.text or ""
+    for note in figure.layout.get("annotations") or ():
+        text = note.get("text") or ""
         for hint in OPERATOR_HINTS:
             text = text.split(hint)[0].strip() if hint in text else text
         if text:
-            kept.append(note.update(text=text))
-    figure.layout.annotations = kept
+            kept.append({**note, "text": text})
+    figure.layout["annotations"] = kept
     return figure
 
 
-def whole_number_colour_bars(figure):
+def whole_number_colour_bars(figure: PlainFigure) -> PlainFigure:
     """Density colour bars count events: whole-number ticks, one per event when there are few."""
     for trace in figure.data:
-        if trace.type == "densitymap" and trace.z is not None and len(trace.z):
-            largest = max(trace.z)
-            trace.colorbar.tickformat = ",d"
-            if largest <= 6:
-                trace.colorbar.dtick = 1
+        z = trace.get("z")
+        if trace.get("type") == "densitymap" and z is not None and len(z):
+            trace["colorbar"] = {**(trace.get("colorbar") or {}), "tickformat": ",d", **({"dtick": 1} if max(z) <= 6 else {})}
     return figure
 
 
