@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import shapely
 
 from ..boundaries import admin1_index, load_admin1, load_countries
@@ -46,27 +47,36 @@ def join_admin1(events: pd.DataFrame, admin1=None, countries=None) -> tuple[pd.D
     region_country = regions["country_code"].to_numpy(dtype=object)
     country_codes = countries["country_code"].to_numpy(dtype=object)
 
-    safe = np.maximum(region_index, 0)
-    admin1_code = np.where(has_region, codes[safe] if len(codes) else "", "")
-    admin1_name = np.where(has_region, names[safe] if len(names) else "", "")
+    # Each text column as a few distinct values and each point's choice among
+    # them (arrow's take): no million Python strings are made.
+    none = len(regions)  # the "" after the regions' values
+    region = np.where(has_region, region_index, none)
     # The region's country where there is one (the two layers agree by
     # construction), else the country polygon the point falls in.
-    from_region = region_country[safe] if len(region_country) else np.full(len(lon), "", dtype=object)
-    from_country = country_codes[np.maximum(country_index, 0)]
-    country_code = np.where(region_index >= 0, from_region, np.where(country_index >= 0, from_country, ""))
+    country = np.where(region_index >= 0, region_index, np.where(country_index >= 0, none + 1 + country_index, none))
     note = np.full(len(lon), "", dtype=object)
     snapped = has_region & (region_km > 0)
     note[snapped] = [f"nearest region, {km:.1f} km away" for km in region_km[snapped]]
     outside = (region_index < 0) & (country_index < 0)
     note[outside] = "outside every region"
     note[country_level] = "country-level event: no region"
-    columns = {"admin1_code": admin1_code, "admin1_name": admin1_name, "country_code": country_code, "join_note": note}
-    out = events.assign(**{name: pd.Series(values, index=events.index, dtype=object).astype(str) for name, values in columns.items()})
+    out = events.assign(
+        admin1_code=_texts([*codes, ""], region, events.index),
+        admin1_name=_texts([*names, ""], region, events.index),
+        country_code=_texts([*region_country, "", *country_codes], country, events.index),
+        join_note=pd.Series(note, index=events.index, dtype=object).astype(str),
+    )
 
     flagged = np.flatnonzero(snapped | outside)
     rows = out["source_row"].to_numpy()[flagged] if "source_row" in out else flagged + 1
     notes = [f"row {row} ({event_id}): {text}" for row, event_id, text in zip(rows, out["event_id"].to_numpy()[flagged], note[flagged])]
     return out, notes
+
+
+def _texts(values: list, choice: np.ndarray, index) -> pd.Series:
+    """values[choice] as a text column (a missing value stays missing, as astype(str) leaves it)."""
+    values = pa.array([None if v is None or v != v else str(v) for v in values], pa.string())
+    return pd.Series(pd.array(values.take(pa.array(choice)), dtype="str"), index=index)
 
 
 def _unsorted(values: np.ndarray, order: np.ndarray) -> np.ndarray:
