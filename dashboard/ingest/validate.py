@@ -55,12 +55,15 @@ def validate(frame: pd.DataFrame, *, known_types_only: bool, gazetteer=None, typ
 
     _check_types(frame, rejects, warns, known_types_only, type_values)
     for column, words in PRECISION_WORDS.items():
-        text = frame[column].str.lower().str.replace(r"\.0$", "", regex=True)
+        # A handful of distinct words in a million rows: each is read once.
+        codes, distinct = pd.factorize(frame[column], use_na_sentinel=False)
+        text = pd.Series(distinct, dtype=frame[column].dtype).str.lower().str.replace(r"\.0$", "", regex=True)
         mapped = text.map(words)
         default = "day" if column == "date_precision" else "town"
-        warns.add((text != "") & mapped.isna(), column,
+        warns.add(((text != "") & mapped.isna()).to_numpy()[codes], column,
                   f"unknown {column.replace('_', ' ')}, read as {default} (use {', '.join(dict.fromkeys(words.values()))})")
-        frame[column] = mapped.fillna(default)
+        read_as = mapped.fillna(default)
+        frame[column] = pd.Series(read_as.to_numpy()[codes], index=frame.index, dtype=read_as.dtype)
     fatalities = _fatalities(frame, warns)
     _check_links(frame, warns)
     _check_actor_codes(frame, warns)
