@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from ..schema import ACLED_TAXONOMY, DATE_PRECISIONS, GEO_PRECISIONS, NATIVE_COLUMNS
 from .dates import parse_dates
@@ -41,7 +42,7 @@ def validate(frame: pd.DataFrame, *, known_types_only: bool, gazetteer=None, typ
     orders = date_order if isinstance(date_order, dict) else {"event_date": date_order, "report_date": date_order}
     rejects, warns = Problems(frame), Problems(frame)
     for column in NATIVE_COLUMNS:
-        frame[column] = _unquoted(frame[column].astype(str).str.strip()) if column in frame else ""
+        frame[column] = _unquoted(_stripped(frame[column].astype(str))) if column in frame else ""
     if "_geometry_problem" in frame:
         rejects.add(frame["_geometry_problem"] != "", "geometry", lambda r: r["_geometry_problem"], "_geometry_problem")
 
@@ -108,6 +109,29 @@ def validate(frame: pd.DataFrame, *, known_types_only: bool, gazetteer=None, typ
     warnings = warnings[warnings["row"].isin(kept_rows)].reset_index(drop=True)
     events = attach_warnings(events, warnings)
     return events, rejects.table(), warnings
+
+
+def _stripped(text: pd.Series) -> pd.Series:
+    """text.str.strip(), skipped when no value starts or ends with a byte that
+    can be part of white space (an ASCII control or space, or any non-ASCII
+    byte): a look at two bytes a value instead of a copy of the column."""
+    array = pa.array(text.array) if isinstance(text.dtype, pd.StringDtype) and text.dtype.storage == "pyarrow" else None
+    chunks = array.chunks if isinstance(array, pa.ChunkedArray) else [array]
+    if array is None or not all(pa.types.is_large_string(c.type) or pa.types.is_string(c.type) for c in chunks):
+        return text.str.strip()
+    for chunk in chunks:
+        _, offsets, data = chunk.buffers()
+        offsets = np.frombuffer(offsets, dtype=np.int64 if pa.types.is_large_string(chunk.type) else np.int32)
+        offsets = offsets[chunk.offset:chunk.offset + len(chunk) + 1]
+        starts, ends = offsets[:-1], offsets[1:]
+        given = ends > starts
+        if not given.any():
+            continue
+        data = np.frombuffer(data, dtype=np.uint8)
+        first, last = data[starts[given]], data[ends[given] - 1]
+        if ((first <= 32) | (first >= 127) | (last <= 32) | (last >= 127)).any():
+            return text.str.strip()
+    return text
 
 
 def _unquoted(text: pd.Series) -> pd.Series:
