@@ -42,7 +42,7 @@ def validate(frame: pd.DataFrame, *, known_types_only: bool, gazetteer=None, typ
     orders = date_order if isinstance(date_order, dict) else {"event_date": date_order, "report_date": date_order}
     rejects, warns = Problems(frame), Problems(frame)
     for column in NATIVE_COLUMNS:
-        frame[column] = _unquoted(_stripped(frame[column].astype(str))) if column in frame else ""
+        frame[column] = _trimmed(frame[column].astype(str)) if column in frame else ""
     if "_geometry_problem" in frame:
         rejects.add(frame["_geometry_problem"] != "", "geometry", lambda r: r["_geometry_problem"], "_geometry_problem")
 
@@ -111,27 +111,37 @@ def validate(frame: pd.DataFrame, *, known_types_only: bool, gazetteer=None, typ
     return events, rejects.table(), warnings
 
 
-def _stripped(text: pd.Series) -> pd.Series:
-    """text.str.strip(), skipped when no value starts or ends with a byte that
-    can be part of white space (an ASCII control or space, or any non-ASCII
-    byte): a look at two bytes a value instead of a copy of the column."""
-    array = pa.array(text.array) if isinstance(text.dtype, pd.StringDtype) and text.dtype.storage == "pyarrow" else None
-    chunks = array.chunks if isinstance(array, pa.ChunkedArray) else [array]
-    if array is None or not all(pa.types.is_large_string(c.type) or pa.types.is_string(c.type) for c in chunks):
-        return text.str.strip()
-    for chunk in chunks:
+def _trimmed(text: pd.Series) -> pd.Series:
+    """_unquoted(text.str.strip()), each step skipped when every value's first
+    and last byte show it would change nothing: a byte that can be part of
+    white space (an ASCII control or space, or any non-ASCII byte) at either
+    end, or an apostrophe first.  Two bytes a value are far cheaper to look at
+    than a copy of the column (~0.3 CPU-s for a million rows)."""
+    edges = _edge_bytes(text)
+    if edges is None or any(((b <= 32) | (b >= 127)).any() for b in edges):
+        return _unquoted(text.str.strip())
+    return _unquoted(text) if (edges[0] == ord("'")).any() else text
+
+
+def _edge_bytes(text: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:
+    """(first bytes, last bytes) of the non-empty values of an arrow-backed text column, else None."""
+    if not (isinstance(text.dtype, pd.StringDtype) and text.dtype.storage == "pyarrow"):
+        return None
+    array = pa.array(text.array)
+    firsts, lasts = [np.zeros(0, np.uint8)], [np.zeros(0, np.uint8)]
+    for chunk in array.chunks if isinstance(array, pa.ChunkedArray) else [array]:
+        if not (pa.types.is_large_string(chunk.type) or pa.types.is_string(chunk.type)):
+            return None
         _, offsets, data = chunk.buffers()
         offsets = np.frombuffer(offsets, dtype=np.int64 if pa.types.is_large_string(chunk.type) else np.int32)
         offsets = offsets[chunk.offset:chunk.offset + len(chunk) + 1]
         starts, ends = offsets[:-1], offsets[1:]
         given = ends > starts
-        if not given.any():
-            continue
-        data = np.frombuffer(data, dtype=np.uint8)
-        first, last = data[starts[given]], data[ends[given] - 1]
-        if ((first <= 32) | (first >= 127) | (last <= 32) | (last >= 127)).any():
-            return text.str.strip()
-    return text
+        if given.any():
+            data = np.frombuffer(data, dtype=np.uint8)
+            firsts.append(data[starts[given]])
+            lasts.append(data[ends[given] - 1])
+    return np.concatenate(firsts), np.concatenate(lasts)
 
 
 def _unquoted(text: pd.Series) -> pd.Series:
