@@ -189,8 +189,12 @@ def _check_types(frame, rejects, warns, known_types_only, type_values):
             unknown, "event_type",
             lambda rows: "unknown event type " + rows["event_type"].map(repr) + " (ACLED types: " + ", ".join(ACLED_TAXONOMY) + ")",
         )
-    pairs = frame["event_type"] + "\x1f" + frame["sub_event_type"]
-    valid = pairs.isin([f"{t}\x1f{s}" for t, subs in ACLED_TAXONOMY.items() for s in subs])
+    # Each distinct (type, sub-event type) pair looked up once, not a million joined strings.
+    type_codes, types = pd.factorize(frame["event_type"], use_na_sentinel=False)
+    sub_codes, subs = pd.factorize(frame["sub_event_type"], use_na_sentinel=False)
+    pair_codes, pairs = pd.factorize(type_codes.astype(np.int64) * len(subs) + sub_codes)
+    allowed = {(t, s) for t, subs_of_t in ACLED_TAXONOMY.items() for s in subs_of_t}
+    valid = np.array([(types[p // len(subs)], subs[p % len(subs)]) in allowed for p in pairs], dtype=bool)[pair_codes]
     wrong = warns.add(
         known & (frame["sub_event_type"] != "") & ~valid, "sub_event_type",
         lambda rows: "not a sub-event type of " + rows["event_type"] + ", left empty",
