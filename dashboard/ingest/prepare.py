@@ -156,7 +156,7 @@ def _reject_ids_seen_before(result: LoadResult, seen: list[tuple[str, pd.DataFra
             )
             result.rejects = pd.concat([result.rejects, extra], ignore_index=True).sort_values("row", ignore_index=True)
             result.events = events[~repeated].reset_index(drop=True)
-            result.warnings = result.warnings[result.warnings["row"].isin(set(result.events["source_row"]))].reset_index(drop=True)
+            result.warnings = result.warnings[result.warnings["row"].isin(result.events["source_row"].to_numpy())].reset_index(drop=True)
             result.check()
     seen.append((Path(result.source).name, result.events[["event_id", "source_row"]]))
     return result

@@ -105,8 +105,7 @@ def validate(frame: pd.DataFrame, *, known_types_only: bool, gazetteer=None, typ
         }
     )
     events = (events if keep.all() else events[keep]).reset_index(drop=True)  # no copy when nothing was rejected
-    kept_rows = set(events["source_row"])
-    warnings = warnings[warnings["row"].isin(kept_rows)].reset_index(drop=True)
+    warnings = warnings[warnings["row"].isin(events["source_row"].to_numpy())].reset_index(drop=True)
     events = attach_warnings(events, warnings)
     return events, rejects.table(), warnings
 
