@@ -3,7 +3,11 @@
 First the country each point falls in (the world's countries layer), then
 the admin-1 regions of only those countries, each point tested against its
 own country's regions: start-up reads a handful of the 239 region files, and
-every country's events get regions.
+every country's events get regions.  The points left over (at sea, or where
+the two layers disagree) are tested against the regions of every country
+whose regions come near one of them as well, so a point's region never
+depends on which other points come with it (a whole file, or one chunk of a
+streamed import).
 
 A point just outside every region -- a coastline, a border, rounded
 coordinates, the simplified boundaries -- takes the nearest region within
