@@ -208,6 +208,25 @@ def test_join_uses_the_boundaries_it_is_given():
     assert joined["join_note"].tolist() == ["", "outside every region"]
 
 
+def test_the_cell_shortcut_places_every_point_as_the_polygon_by_polygon_search_does(monkeypatch):
+    # Random points over Ukraine and its neighbours, and points on the regions'
+    # shared borders (their vertices), where the smaller bounding box wins.
+    from dashboard.ingest import join
+
+    rng = np.random.default_rng(5)
+    regions = load_admin1(["UA", "MD", "BY"])
+    vertices = shapely.get_coordinates(regions.geometry.values)[::50]
+    lon = np.concatenate([rng.uniform(21, 41, 30_000), vertices[:, 0], [np.nan, 200.0]])
+    lat = np.concatenate([rng.uniform(43, 57, 30_000), vertices[:, 1], [50.0, 50.0]])
+    for polygons in (regions.geometry.values, load_countries().geometry.values):
+        with_cells, _ = join.locate(lon, lat, polygons, nearest=False)
+        assert (with_cells >= 0).mean() > 0.3  # the points do fall in the polygons
+        monkeypatch.setattr(join, "_in_whole_cells", lambda lon, *_: np.full(len(lon), -1, dtype=np.int64))
+        without, _ = join.locate(lon, lat, polygons, nearest=False)
+        monkeypatch.undo()
+        np.testing.assert_array_equal(with_cells, without)
+
+
 # Just inside Belarus (region BY-BR), 1.1 km from Ukraine's nearest region; Minsk, well inside.
 BY_BR_NEAR_UKRAINE, MINSK = (27.0, 51.77), (27.567, 53.900)
 

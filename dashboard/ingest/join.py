@@ -30,6 +30,7 @@ from ..boundaries import admin1_index, load_admin1, load_countries
 # any region, so a snapped point cannot land two regions away.
 NEAREST_TOLERANCE_KM = 5.0
 KM_PER_DEGREE = 111.32
+GRID_DEGREES = 0.25  # locate's cells: ~90% of the benchmark's points lie in a cell wholly inside one region
 
 
 def join_admin1(events: pd.DataFrame, admin1=None, countries=None) -> tuple[pd.DataFrame, list[str]]:
@@ -163,14 +164,16 @@ def locate(lon: np.ndarray, lat: np.ndarray, geometries, nearest: bool = True) -
     order = None if len(lon) < 2 or (lon[1:] >= lon[:-1]).all() else np.argsort(lon, kind="stable")
     if order is not None:
         lon, lat = lon[order], lat[order]
-    found = np.full(len(lon), -1, dtype=np.int64)
     distance = np.zeros(len(lon))
     if len(lon) == 0 or len(geometries) == 0:
+        found = np.full(len(lon), -1, dtype=np.int64)
         return found, np.where(found < 0, np.inf, distance) if nearest else distance
     bounds = shapely.bounds(geometries)
     # Smallest bounding box first: a point in Ukraine meets Ukraine before
     # Russia, whose box spans the globe.
-    for index in np.argsort((bounds[:, 2] - bounds[:, 0]) * (bounds[:, 3] - bounds[:, 1]), kind="stable"):
+    first_to_last = np.argsort((bounds[:, 2] - bounds[:, 0]) * (bounds[:, 3] - bounds[:, 1]), kind="stable")
+    found = _in_whole_cells(lon, lat, geometries, first_to_last)
+    for index in first_to_last:
         polygon, (west, south, east, north) = geometries[index], bounds[index]
         low, high = int(np.searchsorted(lon, west, side="left")), int(np.searchsorted(lon, east, side="right"))
         if low >= high:
@@ -193,6 +196,38 @@ def locate(lon: np.ndarray, lat: np.ndarray, geometries, nearest: bool = True) -
     if order is not None:
         found, distance = _unsorted(found, order), _unsorted(distance, order)
     return found, distance
+
+
+def _in_whole_cells(lon, lat, geometries, first_to_last) -> np.ndarray:
+    """The polygon of each point whose grid cell lies wholly inside the first
+    polygon (in first_to_last's order) that touches the cell, else -1.
+
+    Such a point can only be in that polygon, and is in it: the rule of the
+    polygon-by-polygon search, decided for ~90% of a million points with a few
+    thousand cell tests instead of a point-in-polygon test each."""
+    found = np.full(len(lon), -1, dtype=np.int64)
+    usable = np.flatnonzero((np.abs(lon) <= 180) & (np.abs(lat) <= 90))  # finite, and so a cell number
+    if not len(usable):
+        return found
+    column = np.floor(lon[usable] / GRID_DEGREES).astype(np.int64) + 1000
+    row = np.floor(lat[usable] / GRID_DEGREES).astype(np.int64) + 1000
+    cells, cell_of_point = np.unique(column * 10_000 + row, return_inverse=True)
+    # Each cell's box widened by a hair, so a point that rounding put in the cell is in its box.
+    west, south = (cells // 10_000 - 1000) * GRID_DEGREES - 1e-9, (cells % 10_000 - 1000) * GRID_DEGREES - 1e-9
+    boxes = shapely.box(west, south, west + GRID_DEGREES + 2e-9, south + GRID_DEGREES + 2e-9)
+    shapely.prepare(geometries)
+    polygon_rows, box_rows = shapely.STRtree(boxes).query(geometries, predicate="intersects")
+    rank = np.empty(len(geometries), dtype=np.int64)
+    rank[first_to_last] = np.arange(len(geometries))
+    first = np.full(len(boxes), len(geometries), dtype=np.int64)
+    np.minimum.at(first, box_rows, rank[polygon_rows])
+    touched = np.flatnonzero(first < len(geometries))
+    polygon = first_to_last[first[touched]]
+    whole = shapely.contains_properly(geometries[polygon], boxes[touched])
+    cell_polygon = np.full(len(boxes), -1, dtype=np.int64)
+    cell_polygon[touched[whole]] = polygon[whole]
+    found[usable] = cell_polygon[cell_of_point]
+    return found
 
 
 def _within_tolerance(lon, lat, geometries) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
