@@ -121,6 +121,18 @@ def test_numeric_dates_are_never_swapped_silently(days, first):
     assert read.dt.date.tolist() == days
 
 
+def test_repeated_dates_read_as_each_alone_and_errors_show_the_first_written():
+    # parse_dates reads each distinct form once: the rows must not notice.
+    text = pd.Series(["2025-01-20", "13/02/2025", " 2025-01-20", "", "2025-02-30", "13/02/2025", "45677", "2025-01-20"], index=range(10, 18))
+    read = parse_dates(text)
+    assert read.index.tolist() == list(range(10, 18))
+    assert read.tolist() == [parse_dates(pd.Series([value])).iloc[0] for value in text]
+    with pytest.raises(DateOrderError, match=r"e\.g\. '05/02/2014', '06/03/2014', '07/03/2014'\)"):
+        parse_dates(pd.Series(["05/02/2014", "05/02/2014", "06/03/2014", "05/02/2014", "07/03/2014"]))
+    with pytest.raises(DateOrderError, match=r"e\.g\. '13/01/2020' and '01/14/2020'"):
+        parse_dates(pd.Series(["01/01/2020", "13/01/2020", "01/14/2020", "13/01/2020", "02/15/2020"]))
+
+
 # --------------------------------------------------------- Excel-saved ACLED
 
 

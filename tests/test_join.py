@@ -208,6 +208,50 @@ def test_join_uses_the_boundaries_it_is_given():
     assert joined["join_note"].tolist() == ["", "outside every region"]
 
 
+def test_the_cell_shortcut_places_every_point_as_the_polygon_by_polygon_search_does(monkeypatch):
+    # Random points over Ukraine and its neighbours, and points on the regions'
+    # shared borders (their vertices), where the smaller bounding box wins.
+    from dashboard.ingest import join
+
+    rng = np.random.default_rng(5)
+    regions = load_admin1(["UA", "MD", "BY"])
+    vertices = shapely.get_coordinates(regions.geometry.values)[::50]
+    lon = np.concatenate([rng.uniform(21, 41, 30_000), vertices[:, 0], [np.nan, 200.0]])
+    lat = np.concatenate([rng.uniform(43, 57, 30_000), vertices[:, 1], [50.0, 50.0]])
+    for polygons in (regions.geometry.values, load_countries().geometry.values):
+        with_cells, _ = join.locate(lon, lat, polygons, nearest=False)
+        assert (with_cells >= 0).mean() > 0.3  # the points do fall in the polygons
+        monkeypatch.setattr(join, "_in_whole_cells", lambda lon, *_: np.full(len(lon), -1, dtype=np.int64))
+        without, _ = join.locate(lon, lat, polygons, nearest=False)
+        monkeypatch.undo()
+        np.testing.assert_array_equal(with_cells, without)
+
+
+# Just inside Belarus (region BY-BR), 1.1 km from Ukraine's nearest region; Minsk, well inside.
+BY_BR_NEAR_UKRAINE, MINSK = (27.0, 51.77), (27.567, 53.900)
+
+
+def countries_wrong_at_the_belarus_border() -> gpd.GeoDataFrame:
+    """A countries layer that disagrees with the regions: Ukraine drawn ~10 km too wide, Belarus
+    ~30 km too narrow, so BY_BR_NEAR_UKRAINE is "in Ukraine" yet in none of Ukraine's regions."""
+    countries = load_countries()
+    chosen = countries[countries["country_code"].isin(["UA", "BY"])].copy()
+    widen = np.where(chosen["country_code"] == "UA", 0.1, -0.3)
+    chosen["geometry"] = shapely.buffer(chosen.geometry.values, widen)
+    return chosen.reset_index(drop=True)
+
+
+def test_a_point_left_over_by_its_countrys_regions_gets_the_same_region_whatever_comes_with_it():
+    # Alone (one chunk of a streamed import) or beside a point in Belarus (the
+    # whole file), the point takes the region it lies in, not Ukraine's nearest.
+    countries = countries_wrong_at_the_belarus_border()
+    alone, _ = join_admin1(events_at([BY_BR_NEAR_UKRAINE]), countries=countries)
+    beside, _ = join_admin1(events_at([BY_BR_NEAR_UKRAINE, MINSK]), countries=countries)
+    assert alone.loc[0, "country_code"] == "BY" and beside.loc[0, "country_code"] == "BY"
+    assert alone.loc[0, "admin1_code"] == beside.loc[0, "admin1_code"] == "BY-BR"
+    assert alone.loc[0, "join_note"] == beside.loc[0, "join_note"] == ""
+
+
 def test_countries_layer_matches_admin1_outlines():
     # The country of a point in a region is the region's country; the two layers agree.
     admin1, countries = load_admin1(), load_countries()

@@ -139,6 +139,31 @@ def test_the_fast_reader_ucdp_and_mapped_files_stream_as_they_load(tmp_path, chu
     assert whole.reports[0].rows_loaded == 3 and len(whole.reports[0].folded) == 1
 
 
+def test_a_point_the_layers_disagree_on_gets_the_whole_files_region_in_its_own_chunk(tmp_path, monkeypatch):
+    # A point "in Ukraine" by the countries layer but in Belarus's region BY-BR:
+    # its chunk alone holds no Belarusian point, the whole file does (Minsk).
+    from test_join import BY_BR_NEAR_UKRAINE, MINSK, countries_wrong_at_the_belarus_border
+
+    monkeypatch.setattr("dashboard.ingest.join.load_countries", countries_wrong_at_the_belarus_border)
+    rows = [native_row(f"B{n}", longitude=str(lon), latitude=str(lat)) for n, (lon, lat) in enumerate([BY_BR_NEAR_UKRAINE, MINSK])]
+    path = write_csv(tmp_path / "border.csv", NATIVE_COLUMNS, rows)
+    whole = compare([path], tmp_path, chunk_rows=1)
+    assert whole.events["admin1_code"].tolist() == ["BY-BR", "BY-HM"]
+
+
+def test_a_chunk_read_in_several_blocks_has_its_day_first_dates_scanned(tmp_path, monkeypatch):
+    # Small read blocks: one chunk of rows is made of several record batches
+    # (as every chunk of a real file is), and the first pass must still read
+    # its numeric dates.
+    from dashboard.ingest import chunks
+
+    monkeypatch.setattr(chunks, "BLOCK_BYTES", 1 << 12)
+    rows = [native_row(f"D{n}", event_date=f"{1 + n % 28:02d}/01/2025") for n in range(200)]
+    path = write_csv(tmp_path / "dayfirst.csv", NATIVE_COLUMNS, rows)
+    whole = compare([path], tmp_path, chunk_rows=1000)
+    assert whole.events["event_date"].iloc[20] == pd.Timestamp("2025-01-21")
+
+
 def test_a_file_that_no_chunk_can_date_alone_is_dated_as_a_whole(tmp_path):
     """The first chunk's 05/01/2025 alone could be either order; a later chunk's 13/01/2025 settles it."""
     path = acled_file(tmp_path)

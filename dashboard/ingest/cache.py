@@ -113,7 +113,7 @@ def write_entry(cache_dir: Path, key: str, events: pd.DataFrame, problems: pd.Da
         handle, meta_temporary = tempfile.mkstemp(dir=cache_dir, prefix=".meta-", suffix=".tmp")
         temporaries.append(meta_temporary)
         with os.fdopen(handle, "w", encoding="utf-8") as out:
-            json.dump(meta, out)
+            out.write(json.dumps(meta))  # dumps, not dump: only dumps uses the C encoder (~0.25 s for 30k join notes)
         # Data first, metadata last: until the metadata is replaced, the old
         # metadata's checksums fail against the new data and nothing stale is read.
         for name, temporary in staged.items():

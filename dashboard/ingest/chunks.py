@@ -263,6 +263,8 @@ class _Witnesses:
 
     def add(self, text: pd.Series, position: int) -> None:
         values = pa.array(text.array) if not pd.api.types.is_object_dtype(text) else pa.array(text.to_numpy(), type=pa.string())
+        if isinstance(values, pa.ChunkedArray):  # a chunk of rows read in several blocks
+            values = values.combine_chunks()
         values = pc.utf8_trim_whitespace(values.cast(pa.string()))
         # Most files write ISO dates: a cheap test first, the full pattern only if a day or month could come first.
         if not pc.any(pc.match_substring_regex(values, r"^\d{1,2}[/.\-]")).as_py():

@@ -38,9 +38,9 @@ def settle_duplicates(events, raw, actor_columns, timestamps=None, on_duplicate=
 
     taken: more ids of the file that a new ID~N must not take (a streamed
     import settles only the rows whose id repeats, and passes the others' ids)."""
-    repeated = events["event_id"].duplicated(keep=False).to_numpy()
-    if not repeated.any():
+    if events["event_id"].is_unique:  # the usual case, ~4x cheaper to tell than which ids repeat
         return events, [], [], empty_folded()
+    repeated = events["event_id"].duplicated(keep=False).to_numpy()
     sub = events.loc[repeated, ["event_id", "source_row"]]
     content = [c for c in raw.columns if not c.startswith("_")]
     rows_raw = raw.set_index("_row").loc[sub["source_row"].to_numpy(), content]

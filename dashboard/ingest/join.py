@@ -3,7 +3,11 @@
 First the country each point falls in (the world's countries layer), then
 the admin-1 regions of only those countries, each point tested against its
 own country's regions: start-up reads a handful of the 239 region files, and
-every country's events get regions.
+every country's events get regions.  The points left over (at sea, or where
+the two layers disagree) are tested against the regions of every country
+whose regions come near one of them as well, so a point's region never
+depends on which other points come with it (a whole file, or one chunk of a
+streamed import).
 
 A point just outside every region -- a coastline, a border, rounded
 coordinates, the simplified boundaries -- takes the nearest region within
@@ -16,15 +20,17 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import shapely
 
-from ..boundaries import load_admin1, load_countries
+from ..boundaries import admin1_index, load_admin1, load_countries
 
 # The boundaries are simplified to ~1 km and sources round coordinates to
 # 0.01 degrees (~1 km); 5 km covers both with room, yet is far smaller than
 # any region, so a snapped point cannot land two regions away.
 NEAREST_TOLERANCE_KM = 5.0
 KM_PER_DEGREE = 111.32
+GRID_DEGREES = 0.25  # locate's cells: ~90% of the benchmark's points lie in a cell wholly inside one region
 
 
 def join_admin1(events: pd.DataFrame, admin1=None, countries=None) -> tuple[pd.DataFrame, list[str]]:
@@ -34,41 +40,37 @@ def join_admin1(events: pd.DataFrame, admin1=None, countries=None) -> tuple[pd.D
     countries = load_countries() if countries is None else countries
     lon = events["longitude"].to_numpy(dtype=float)
     lat = events["latitude"].to_numpy(dtype=float)
-    country_index, _ = locate(lon, lat, countries, nearest=False)
-    if admin1 is None:
-        codes = set(countries["country_code"].to_numpy()[np.unique(country_index[country_index >= 0])])
-        outside = np.flatnonzero(country_index < 0)
-        if len(outside):  # at sea or just off a coast: the countries within the tolerance
-            near = _within_tolerance(lon[outside], lat[outside], countries)[1]
-            codes |= set(countries["country_code"].to_numpy()[np.unique(near)])
-        admin1 = load_admin1(sorted(c for c in codes if c))
-    region_index, region_km = _locate_regions(lon, lat, admin1, countries["country_code"].to_numpy(dtype=object), country_index)
+    # One sort by longitude serves every polygon search below (locate's binary search); undone after.
+    order = np.argsort(lon, kind="stable")
+    country_index, region_index, region_km, regions = _locate_all(lon[order], lat[order], countries, admin1)
+    country_index, region_index, region_km = (_unsorted(a, order) for a in (country_index, region_index, region_km))
 
     country_level = (events["geo_precision"] == "country").to_numpy() if "geo_precision" in events else np.zeros(len(lon), bool)
     has_region = (region_index >= 0) & ~country_level
-    codes = admin1["admin1_code"].to_numpy(dtype=object)
-    names = admin1["admin1_name"].to_numpy(dtype=object)
-    region_country = admin1["country_code"].to_numpy(dtype=object)
+    codes = regions["admin1_code"].to_numpy(dtype=object)
+    names = regions["admin1_name"].to_numpy(dtype=object)
+    region_country = regions["country_code"].to_numpy(dtype=object)
     country_codes = countries["country_code"].to_numpy(dtype=object)
 
-    out = events.copy()
-    safe = np.maximum(region_index, 0)
-    out["admin1_code"] = np.where(has_region, codes[safe] if len(codes) else "", "")
-    out["admin1_name"] = np.where(has_region, names[safe] if len(names) else "", "")
+    # Each text column as a few distinct values and each point's choice among
+    # them (arrow's take): no million Python strings are made.
+    none = len(regions)  # the "" after the regions' values
+    region = np.where(has_region, region_index, none)
     # The region's country where there is one (the two layers agree by
     # construction), else the country polygon the point falls in.
-    from_region = region_country[safe] if len(region_country) else np.full(len(lon), "", dtype=object)
-    from_country = country_codes[np.maximum(country_index, 0)]
-    out["country_code"] = np.where(region_index >= 0, from_region, np.where(country_index >= 0, from_country, ""))
-    note = np.full(len(out), "", dtype=object)
+    country = np.where(region_index >= 0, region_index, np.where(country_index >= 0, none + 1 + country_index, none))
+    note = np.full(len(lon), "", dtype=object)
     snapped = has_region & (region_km > 0)
     note[snapped] = [f"nearest region, {km:.1f} km away" for km in region_km[snapped]]
     outside = (region_index < 0) & (country_index < 0)
     note[outside] = "outside every region"
     note[country_level] = "country-level event: no region"
-    out["join_note"] = note
-    for column in ("admin1_code", "admin1_name", "country_code", "join_note"):
-        out[column] = out[column].astype(str)
+    out = events.assign(
+        admin1_code=_texts([*codes, ""], region, events.index),
+        admin1_name=_texts([*names, ""], region, events.index),
+        country_code=_texts([*region_country, "", *country_codes], country, events.index),
+        join_note=pd.Series(note, index=events.index, dtype=object).astype(str),
+    )
 
     flagged = np.flatnonzero(snapped | outside)
     rows = out["source_row"].to_numpy()[flagged] if "source_row" in out else flagged + 1
@@ -76,59 +78,108 @@ def join_admin1(events: pd.DataFrame, admin1=None, countries=None) -> tuple[pd.D
     return out, notes
 
 
-def _locate_regions(lon, lat, admin1, country_codes, country_index):
-    """Each point against its own country's regions first (a Ukrainian point
-    is never tested against Russia's 83 regions), then the points left over --
+def _texts(values: list, choice: np.ndarray, index) -> pd.Series:
+    """values[choice] as a text column (a missing value stays missing, as astype(str) leaves it)."""
+    values = pa.array([None if v is None or v != v else str(v) for v in values], pa.string())
+    return pd.Series(pd.array(values.take(pa.array(choice)), dtype="str"), index=index)
+
+
+def _unsorted(values: np.ndarray, order: np.ndarray) -> np.ndarray:
+    out = np.empty_like(values)
+    out[order] = values
+    return out
+
+
+def _locate_all(lon, lat, countries, admin1):
+    """(country index, region index, km to the region, the regions indexed) for points sorted by longitude.
+
+    Each point is tested against its own country's regions first (a Ukrainian
+    point is never tested against Russia's 83 regions); the points left over --
     at sea, or where the country and region layers disagree -- against every
-    region loaded, with the nearest-region rule."""
+    region loaded, with the nearest-region rule.  For those, the regions of
+    every country near a left-over point are loaded too, so a point gets the
+    same region whichever other points come with it (a whole file, or one
+    chunk of a streamed import)."""
+    country_index, _ = locate(lon, lat, countries.geometry.values, nearest=False)
+    labels, code_of_row = np.unique(countries["country_code"].to_numpy(dtype=object).astype(str), return_inverse=True)
+    point_code = np.where(country_index >= 0, code_of_row[np.maximum(country_index, 0)], -1)
+    present = np.unique(point_code[point_code >= 0])
+    given = admin1 is not None
+    if not given:
+        admin1 = load_admin1(sorted(code for code in labels[present] if code))
     region_index = np.full(len(lon), -1, dtype=np.int64)
-    region_km = np.zeros(len(lon))
-    point_country = np.where(country_index >= 0, country_codes[np.maximum(country_index, 0)], "")
     region_country = admin1["country_code"].to_numpy(dtype=object)
-    labels, groups = np.unique(point_country.astype(str), return_inverse=True)
-    order = np.argsort(groups, kind="stable")
-    starts = np.searchsorted(groups[order], np.arange(len(labels) + 1))
-    for number, code in enumerate(labels):
-        theirs = np.flatnonzero(region_country == code)
-        if not code or not len(theirs):
+    geometries = admin1.geometry.values
+    for number in present:
+        theirs = np.flatnonzero(region_country == labels[number])
+        if not labels[number] or not len(theirs):
             continue
-        mine = order[starts[number]:starts[number + 1]]
-        found, _ = locate(lon[mine], lat[mine], admin1.iloc[theirs], nearest=False)
+        mine = np.flatnonzero(point_code == number)
+        found, _ = locate(lon[mine], lat[mine], geometries[theirs], nearest=False)
         hit = found >= 0
         region_index[mine[hit]] = theirs[found[hit]]
+    region_km = np.zeros(len(lon))
+    regions = admin1[["admin1_code", "admin1_name", "country_code"]]
     left = np.flatnonzero(region_index < 0)
-    if len(left):
-        found, km = locate(lon[left], lat[left], admin1)
-        region_index[left], region_km[left] = found, km
-    return region_index, region_km
+    if not len(left):
+        return country_index, region_index, region_km, regions
+    everywhere = admin1
+    if not given:
+        loaded = set(admin1["country_code"].unique())
+        near = _countries_near(lon[left], lat[left])
+        if not near <= loaded:
+            everywhere = load_admin1(sorted(loaded | near))
+    found, region_km[left] = locate(lon[left], lat[left], everywhere.geometry.values)
+    if everywhere is not admin1:  # the left-over points' regions, numbered after the first ones
+        found = np.where(found >= 0, found + len(admin1), -1)
+        regions = pd.concat([regions, everywhere[regions.columns]], ignore_index=True)
+    region_index[left] = found
+    return country_index, region_index, region_km, regions
 
 
-def locate(lon: np.ndarray, lat: np.ndarray, polygons, nearest: bool = True) -> tuple[np.ndarray, np.ndarray]:
+def _countries_near(lon, lat) -> set[str]:
+    """The countries whose regions' bounding box (admin1 index) comes within twice
+    NEAREST_TOLERANCE_KM of a point (sorted by longitude): among them are all the
+    regions that can hold one of the points or be the nearest to it."""
+    margin = 2 * NEAREST_TOLERANCE_KM / KM_PER_DEGREE
+    near = set()
+    for code, entry in admin1_index().items():
+        west, south, east, north = entry["bbox"]
+        wide = margin / max(np.cos(np.radians(min(max(abs(south), abs(north)) + margin, 89.0))), 0.05)
+        low, high = np.searchsorted(lon, west - wide, "left"), np.searchsorted(lon, east + wide, "right")
+        if ((lat[low:high] >= south - margin) & (lat[low:high] <= north + margin)).any():
+            near.add(code)
+    return near
+
+
+def locate(lon: np.ndarray, lat: np.ndarray, geometries, nearest: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Index of the polygon each point is in (-1 if none within tolerance) and
     the distance in km for points placed by the nearest-polygon rule (0 inside)."""
-    found = np.full(len(lon), -1, dtype=np.int64)
-    distance = np.zeros(len(lon))
     # Polygon by polygon: the points in its bounding box found by binary
     # search over the points sorted by longitude, then GEOS's prepared
     # point-in-polygon test on those only.  (Querying an STRtree of polygons
     # with a million points tests each point against an unprepared polygon
     # and was ~40x slower.)  A point on a shared border goes to the polygon
     # of the smaller bounding box.
-    geometries = polygons.geometry.values
+    order = None if len(lon) < 2 or (lon[1:] >= lon[:-1]).all() else np.argsort(lon, kind="stable")
+    if order is not None:
+        lon, lat = lon[order], lat[order]
+    distance = np.zeros(len(lon))
     if len(lon) == 0 or len(geometries) == 0:
+        found = np.full(len(lon), -1, dtype=np.int64)
         return found, np.where(found < 0, np.inf, distance) if nearest else distance
-    order = np.argsort(lon, kind="stable")
-    sorted_lon = lon[order]
     bounds = shapely.bounds(geometries)
     # Smallest bounding box first: a point in Ukraine meets Ukraine before
     # Russia, whose box spans the globe.
-    for index in np.argsort((bounds[:, 2] - bounds[:, 0]) * (bounds[:, 3] - bounds[:, 1]), kind="stable"):
+    first_to_last = np.argsort((bounds[:, 2] - bounds[:, 0]) * (bounds[:, 3] - bounds[:, 1]), kind="stable")
+    found = _in_whole_cells(lon, lat, geometries, first_to_last)
+    for index in first_to_last:
         polygon, (west, south, east, north) = geometries[index], bounds[index]
-        low, high = int(np.searchsorted(sorted_lon, west, side="left")), int(np.searchsorted(sorted_lon, east, side="right"))
+        low, high = int(np.searchsorted(lon, west, side="left")), int(np.searchsorted(lon, east, side="right"))
         if low >= high:
             continue
-        candidates = order[low:high]
-        candidates = candidates[(lat[candidates] >= south) & (lat[candidates] <= north) & (found[candidates] < 0)]
+        window = slice(low, high)
+        candidates = low + np.flatnonzero((lat[window] >= south) & (lat[window] <= north) & (found[window] < 0))
         if not len(candidates):
             continue
         shapely.prepare(polygon)
@@ -136,16 +187,50 @@ def locate(lon: np.ndarray, lat: np.ndarray, polygons, nearest: bool = True) -> 
         found[candidates[hit]] = index
     missing = np.flatnonzero((found < 0) & np.isfinite(lon) & np.isfinite(lat))
     if nearest and len(missing):
-        point_rows, polygon_rows, km = _within_tolerance(lon[missing], lat[missing], polygons)
+        point_rows, polygon_rows, km = _within_tolerance(lon[missing], lat[missing], geometries)
         best = pd.DataFrame({"point": point_rows, "polygon": polygon_rows, "km": km}).sort_values(["point", "km"], kind="stable")
         best = best.drop_duplicates("point")
         found[missing[best["point"].to_numpy()]] = best["polygon"].to_numpy()
         distance[missing] = np.inf
         distance[missing[best["point"].to_numpy()]] = best["km"].to_numpy()
+    if order is not None:
+        found, distance = _unsorted(found, order), _unsorted(distance, order)
     return found, distance
 
 
-def _within_tolerance(lon, lat, polygons) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _in_whole_cells(lon, lat, geometries, first_to_last) -> np.ndarray:
+    """The polygon of each point whose grid cell lies wholly inside the first
+    polygon (in first_to_last's order) that touches the cell, else -1.
+
+    Such a point can only be in that polygon, and is in it: the rule of the
+    polygon-by-polygon search, decided for ~90% of a million points with a few
+    thousand cell tests instead of a point-in-polygon test each."""
+    found = np.full(len(lon), -1, dtype=np.int64)
+    usable = np.flatnonzero((np.abs(lon) <= 180) & (np.abs(lat) <= 90))  # finite, and so a cell number
+    if not len(usable):
+        return found
+    column = np.floor(lon[usable] / GRID_DEGREES).astype(np.int64) + 1000
+    row = np.floor(lat[usable] / GRID_DEGREES).astype(np.int64) + 1000
+    cell_of_point, cells = pd.factorize(column * 10_000 + row)  # hashing, not sorting, a million cell numbers
+    # Each cell's box widened by a hair, so a point that rounding put in the cell is in its box.
+    west, south = (cells // 10_000 - 1000) * GRID_DEGREES - 1e-9, (cells % 10_000 - 1000) * GRID_DEGREES - 1e-9
+    boxes = shapely.box(west, south, west + GRID_DEGREES + 2e-9, south + GRID_DEGREES + 2e-9)
+    shapely.prepare(geometries)
+    polygon_rows, box_rows = shapely.STRtree(boxes).query(geometries, predicate="intersects")
+    rank = np.empty(len(geometries), dtype=np.int64)
+    rank[first_to_last] = np.arange(len(geometries))
+    first = np.full(len(boxes), len(geometries), dtype=np.int64)
+    np.minimum.at(first, box_rows, rank[polygon_rows])
+    touched = np.flatnonzero(first < len(geometries))
+    polygon = first_to_last[first[touched]]
+    whole = shapely.contains_properly(geometries[polygon], boxes[touched])
+    cell_polygon = np.full(len(boxes), -1, dtype=np.int64)
+    cell_polygon[touched[whole]] = polygon[whole]
+    found[usable] = cell_polygon[cell_of_point]
+    return found
+
+
+def _within_tolerance(lon, lat, geometries) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(point, polygon, km) for every polygon within NEAREST_TOLERANCE_KM of a point.
 
     The index query is in degrees, wide enough at each polygon's highest
@@ -156,7 +241,6 @@ def _within_tolerance(lon, lat, polygons) -> tuple[np.ndarray, np.ndarray, np.nd
     # The points go in the index and each polygon, prepared, asks for those
     # within its distance: ~100x faster than asking a tree of polygons point by
     # point, where every big polygon's bounding box takes in every point at sea.
-    geometries = polygons.geometry.values
     bounds = shapely.bounds(geometries)
     widest = np.minimum(np.maximum(np.abs(bounds[:, 1]), np.abs(bounds[:, 3])), 89.0)
     degrees = NEAREST_TOLERANCE_KM / KM_PER_DEGREE / np.maximum(np.cos(np.radians(widest)), 0.05)

