@@ -170,3 +170,12 @@ def test_no_matching_event_draws_no_mark(bundled):
         marks = compute_marks(view, bundled, 6)
         assert counted(marks) == 0 and marks.marks.empty
         assert map_figure(view, bundled).layout.annotations[0].text == "No events match these filters."
+
+
+def test_joined_ids_are_pandas_groupby_join_in_the_same_order():
+    from dashboard.render.clusters import joined_ids
+
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame({"key": rng.integers(0, 40, 2_000), "id": [f"E{n}" for n in rng.permutation(2_000)]})
+    frame["id"] = frame["id"].astype("string[pyarrow]")
+    assert joined_ids(frame["key"], frame["id"]) == frame.groupby("key")["id"].agg(",".join).to_dict()

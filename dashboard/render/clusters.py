@@ -167,7 +167,7 @@ def compute_marks(view: ViewState, store: EventStore, zoom: float, screen_px: tu
             lambda g: g["latitude"].round(4).nunique() == 1 and g["longitude"].round(4).nunique() == 1, include_groups=False
         )
         marks["same_place"] = marks["cell"].map(same_place).fillna(False).astype(bool)
-        marks["ids"] = marks["cell"].map(precise.groupby("cell")["event_id"].agg(",".join)).fillna("")
+        marks["ids"] = marks["cell"].map(joined_ids(precise["cell"], precise["event_id"])).fillna("")
     else:
         marks["same_place"] = False
         marks["ids"] = ""  # beyond the detail cap the ids stay on the server; a click lists them
@@ -214,10 +214,19 @@ def _region_circles(counts: pd.DataFrame, order: list[str], store: EventStore, v
         listed = store.records(view.replace(regions=small), columns=["event_id", "admin1_code"], precisions=("region",))
     else:
         listed = ()
-    ids = listed.groupby("admin1_code")["event_id"].agg(",".join).to_dict() if len(listed) else {}
+    ids = joined_ids(listed["admin1_code"], listed["event_id"]) if len(listed) else {}
     out["ids"] = [ids.get(code, "") for code in out["admin1_code"]]
     columns.append("ids")
     return out[columns].sort_values("count", ascending=False, ignore_index=True)
+
+
+def joined_ids(keys, ids) -> dict:
+    """key -> its ids joined by commas, in their order: groupby(...).agg(",".join) without a Python call per group."""
+    keys, ids = np.asarray(keys), np.asarray(ids, dtype=object)
+    order = np.argsort(keys, kind="stable")
+    keys, ids = keys[order], ids[order]
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    return {key: ",".join(group) for key, group in zip(keys[starts], np.split(ids, starts[1:]))}
 
 
 def region_px(radius_km, lat, zoom: float) -> np.ndarray:
