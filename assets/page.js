@@ -74,7 +74,18 @@
     var map = subplot && subplot.map;
     if (!map || map.__watched || typeof map._fadeDuration !== 'number') { return; }
     map.__watched = true;
-    gd.on('plotly_react', function () { playback.waiting = false; });
+    gd.on('plotly_react', function () {
+      playback.waiting = false;
+      // A tick came while this day was being drawn: the next day is asked for now, not a whole
+      // interval later, so a day that takes a little longer than the interval costs only that.
+      if (playback.missed !== null) {
+        var n = playback.missed;
+        playback.missed = null;
+        playback.waiting = true;
+        playback.since = Date.now();
+        setProps('play-step', {data: n});
+      }
+    });
     var fade = map._fadeDuration;
     map._fadeDuration = 0;
     map.on('movestart', function () { map._fadeDuration = fade; });
@@ -147,15 +158,16 @@
 
   // Playback: the next day is asked for once the map has drawn the last one (Plotly's
   // plotly_react on the map resolves after MapLibre has rendered the new data).
-  var playback = {waiting: false, since: 0};
+  var playback = {waiting: false, since: 0, missed: null};
   var PLAY_STEP_LIMIT_MS = 3000;  // a step with no re-plot (nothing to draw) frees the next one after this
 
   window.dashboardPage = {
     playStep: function (n) {
       var now = Date.now();
-      if (playback.waiting && now - playback.since < PLAY_STEP_LIMIT_MS) { return window.dash_clientside.no_update; }
+      if (playback.waiting && now - playback.since < PLAY_STEP_LIMIT_MS) { playback.missed = n; return window.dash_clientside.no_update; }
       playback.waiting = true;
       playback.since = now;
+      playback.missed = null;
       return n;
     },
     dayText: dayText,

@@ -111,6 +111,8 @@ def register_view_callbacks(app: dash.Dash, data: Dataset) -> None:
             raise dash.exceptions.PreventUpdate  # our own URL update coming back
         if trigger == "saved-list" and not saved_value:
             raise dash.exceptions.PreventUpdate
+        if trigger == "player" and player_disabled is True:
+            raise dash.exceptions.PreventUpdate  # a tick that arrives after Pause (assets/page.js catches up late ticks)
         slides = trigger in SLIDE_TRIGGERS
         saved = {"options": saved_options if isinstance(saved_options, list) else [], "value": saved_value, "views": []}
         notices = load_notices(data) if trigger is None else []
@@ -316,7 +318,8 @@ def register_page_helpers(app: dash.Dash) -> None:
         prevent_initial_call=True,
     )
     # Playback steps no faster than the map draws: a tick while the last day is
-    # still being drawn is skipped, so days never queue up behind the repaint.
+    # still being drawn is held (the newest only) and sent once it is drawn, so
+    # days never queue up behind the repaint and a slow day costs no whole interval.
     app.clientside_callback(
         "function(n) { return window.dashboardPage.playStep(n); }",
         Output("play-step", "data"),
