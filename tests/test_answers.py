@@ -88,3 +88,19 @@ def test_workers_share_their_answers_through_redis(events):
     again = remembered_outputs(worker_b, view, "full")
     assert worker_b.store.asked == 0  # the other worker drew it
     assert json.loads(to_json_plotly(again)) == json.loads(to_json_plotly(first))
+
+
+def test_a_page_without_its_table_is_sent_no_rows_and_its_answer_is_kept_apart(events):
+    """Until the table is scrolled to (callbacks.show_table), answers carry no rows: the store is not asked for them."""
+    from dash import no_update
+
+    data = dataset(events, LocalCache())
+    view = ViewState(date_from=dt.date(2025, 1, 16))
+    without = remembered_outputs(data, view, "full", table=False)
+    assert without["table"] is no_update and without["table_class"] is no_update
+    again = remembered_outputs(data, view, "full", table=False)  # from the cache: still no rows, not JSON null
+    assert again["table"] is no_update and again["table_class"] is no_update
+    with_table = remembered_outputs(data, view, "full", table=True)
+    assert len(with_table["table"]) == int(with_table["table_note"].split()[0]) > 0
+    assert with_table["table_class"] == "ag-theme-quartz"
+    assert without["table_note"] == with_table["table_note"]  # the note above the table says the same

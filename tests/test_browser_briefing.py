@@ -39,7 +39,7 @@ def test_presentation_mode_hides_controls_and_shows_title_and_legend_at_1080p(se
     open_page(driver, server.url + "/?present=1")
     wait_for(driver, lambda d: "present" in d.find_element(By.ID, "root").get_attribute("class"))
     assert not driver.find_element(By.CSS_SELECTOR, ".sidebar").is_displayed()
-    assert not driver.find_element(By.ID, "table").is_displayed()
+    assert not driver.find_element(By.CSS_SELECTOR, ".table-section").is_displayed()
     assert not driver.find_element(By.CSS_SELECTOR, ".header-controls").is_displayed()
     title = driver.find_element(By.ID, "title")
     summary = driver.find_element(By.ID, "summary")

@@ -75,6 +75,12 @@ def wait_for_map_ready(driver, timeout=60):
     )
 
 
+def show_table(driver):
+    """Scroll to the table, as a person does (it is made only then), and wait for its rows."""
+    driver.execute_script("document.getElementById('table-holder').scrollIntoView({block: 'center'});")
+    wait_for(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#table .ag-row"), message="the table never came")
+
+
 def type_date(driver, element_id: str, text: str):
     """Replace a date field's text as a person does (select all, type, Tab away)."""
     field = driver.find_element(By.ID, element_id)
@@ -223,6 +229,7 @@ def hostile_server(tmp_path_factory, cache_dir):
 def test_hostile_summary_is_shown_as_text_and_runs_nothing(hostile_server, browser):
     open_page(browser, hostile_server.url + "/")
     wait_for_count(browser, "13 of 13 events")
+    show_table(browser)
     wait_for(browser, lambda d: HOSTILE in d.find_element(By.ID, "table").text, message="summary not in the table as text")
     # Open its record: the detail panel shows the characters, not an image.
     row = browser.find_element(By.XPATH, "//div[@id='table']//div[@role='row'][.//div[contains(., 'onerror')]]//div[@col-id='summary']")
@@ -250,6 +257,7 @@ def test_every_request_stays_on_the_origin_and_the_console_is_clean(server, brow
 def test_table_and_map_selections_are_linked(server, browser):
     open_page(browser, server.url + "/")
     wait_for_count(browser, "12 of 12 events")
+    show_table(browser)
     # A row selected in the table is ringed on the map.
     cell = browser.find_element(By.XPATH, "//div[@id='table']//div[@role='row'][.//div[contains(., 'oil depot')]]//div[@col-id='place']")
     cell.click()
@@ -277,6 +285,22 @@ def test_table_and_map_selections_are_linked(server, browser):
              message="the map's selection did not narrow the table to Liski's two events and Smolensk")
     table = browser.find_element(By.ID, "table").text
     assert "Smolensk" in table and "Liski" in table and "Lyman" not in table and "Kazan" not in table
+
+
+def test_the_table_is_made_only_once_scrolled_to(server, browser):
+    """Below the map, the table's grid, its code and its rows stay off the first load; scrolled to, it comes with the view's rows."""
+    open_page(browser, server.url + "/?type=Battles")
+    wait_for_count(browser, "2 of 12 events")
+    assert browser.find_elements(By.ID, "table") == []
+    assert not any("async-community" in u for u in requested_urls(browser))
+    show_table(browser)
+    assert any("async-community" in u for u in requested_urls(browser))
+    rows = "#table .ag-center-cols-container .ag-row"
+    wait_for(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, rows)) == 2, message="the table did not show the view's two battles")
+    # From then on every answer brings the table's rows.
+    browser.find_element(By.XPATH, "//div[@id='types']//label[contains(., 'Strategic')]//input").click()
+    wait_for_count(browser, "7 of 12 events")
+    wait_for(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, rows)) == 7, message="the table did not follow the filters once shown")
 
 
 # The app as `serve` builds it, with its first answer to the page held back for a few

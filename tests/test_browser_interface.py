@@ -12,7 +12,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
 from conftest import DashboardServer
-from test_browser_dashboard import count_text, open_page, wait_for, wait_for_count
+from test_browser_dashboard import count_text, open_page, show_table, wait_for, wait_for_count
 
 
 def sized(browser_factory, width: int, height: int):
@@ -56,7 +56,7 @@ def test_presentation_fits_the_screen_with_no_scroll(server, browser_factory, ar
     assert box(driver, "#map")["h"] >= 0.35 * height
     # Nothing meant for the operator is projected.
     hidden = driver.execute_script(
-        "return ['#sidebar', '#notices', '.header-controls', '#table', '#detail'].map(s => document.querySelector(s).offsetParent === null)"
+        "return ['#sidebar', '#notices', '.header-controls', '#table-holder', '#detail'].map(s => document.querySelector(s).offsetParent === null)"
     )
     assert all(hidden), hidden
     driver.save_screenshot(str(artifacts / f"presentation-{width}x{height}.png"))
@@ -203,6 +203,7 @@ def test_dragging_the_slider_shows_the_dates_live(server, browser):
 def test_record_panel_reads_well_and_has_the_source_near_the_top(server, browser, artifacts):
     open_page(browser, server.url + "/")
     wait_for_count(browser, "12 of 12 events")
+    show_table(browser)
     browser.find_element(By.XPATH, "//div[@id='table']//div[@role='row'][.//div[contains(., 'Kazan Aviation')]]//div[@col-id='place']").click()
     wait_for(browser, lambda d: d.find_element(By.ID, "detail").is_displayed(), message="record panel did not open")
     detail = browser.find_element(By.ID, "detail")

@@ -282,3 +282,29 @@ def test_no_event_of_a_year_on_the_first_screen_is_under_the_legend(big_server, 
     assert len(events) > 30 and all(m in visible for m in events), f"marks off the first screen: {[m for m in events if m not in visible]}"
     assert len(visible) > 50
     assert under == [], f"{len(under)} marks under the legend, e.g. {under[:3]}"
+
+
+# Heard at MapLibre's `load` (after Plotly's own listener): were the event traces' sources already loaded?
+TRACES_AT_LOAD = """
+new MutationObserver(function () {
+  var gd = document.querySelector('#map .js-plotly-plot');
+  var map = gd && gd._fullLayout && gd._fullLayout.map && gd._fullLayout.map._subplot && gd._fullLayout.map._subplot.map;
+  if (!map || map.__heard) { return; }
+  map.__heard = true;
+  map.once('load', function () {
+    var ids = Object.keys(map.getStyle().sources).filter(function (id) { return id.indexOf('source-') === 0; });
+    window.__tracesAtLoad = {sources: ids.length, loaded: ids.filter(function (id) { return map.isSourceLoaded(id); }).length};
+  });
+}).observe(document, {childList: true, subtree: true});
+"""
+
+
+@pytest.mark.parametrize("query", ["", "?mode=density"])
+def test_the_first_draw_has_the_events_with_the_basemap(server, browser, query):
+    """The event traces load beside the basemap (assets/firstdraw.js), not after its first whole frame:
+    when MapLibre says `load`, their sources are there and loaded."""
+    browser.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": TRACES_AT_LOAD})
+    open_page(browser, server.url + "/" + query)
+    wait_for_count(browser, "12 of 12 events")
+    heard = browser.execute_script("return window.__tracesAtLoad || null")
+    assert heard is not None and heard["sources"] > 0 and heard["loaded"] == heard["sources"], heard

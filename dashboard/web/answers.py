@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 
+from dash import no_update
 from plotly.io.json import to_json_plotly
 
 from ..store.dataset import Dataset
@@ -33,19 +34,26 @@ def answer_key(data: Dataset, view: ViewState, kind: str, before: ViewState | No
 
 
 def remembered_outputs(data: Dataset, view: ViewState, kind: str, selected_ids=(), map_selection_ids=None, saved=None,
-                       move_map: bool = False, before: ViewState | None = None) -> dict:
+                       move_map: bool = False, before: ViewState | None = None, table: bool = True) -> dict:
     """shown_outputs, from the answer cache when this answer was made before."""
     cache = data.answers
     if cache is None or kind == "none":
-        return shown_outputs(data, view, kind, selected_ids, map_selection_ids, saved, move_map, before)
+        return shown_outputs(data, view, kind, selected_ids, map_selection_ids, saved, move_map, before, table)
     key = answer_key(data, view, kind, before, selected=sorted(selected_ids or ()), map=sorted(map_selection_ids or ()),
-                     saved=list(saved) if saved else None, move_map=move_map)
+                     saved=list(saved) if saved else None, move_map=move_map, table=table)
     found = cache.get(key)
     if found is not None:
         try:
-            return json.loads(found)
+            return _without_table(json.loads(found), table)
         except ValueError:
             pass  # a damaged entry is made afresh and overwritten
-    out = shown_outputs(data, view, kind, selected_ids, map_selection_ids, saved, move_map, before)
-    cache.set(key, to_json_plotly(out).encode())
+    out = shown_outputs(data, view, kind, selected_ids, map_selection_ids, saved, move_map, before, table)
+    cache.set(key, to_json_plotly({k: v for k, v in out.items() if v is not no_update}).encode())
+    return out
+
+
+def _without_table(out: dict, table: bool) -> dict:
+    """A remembered answer made without the table: its table outputs are no_update again (not JSON)."""
+    if not table:
+        out["table"] = out["table_class"] = no_update
     return out

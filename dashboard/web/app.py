@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 import dash
-from dash import set_props
+from dash import html, set_props
 from flask import Response, abort, request, send_file
 
 from .. import config
@@ -23,7 +23,7 @@ from ..store.dataset import Dataset
 from .basemap_routes import register_basemap_routes
 from .callbacks import register_page_helpers, register_saved_view_callbacks, register_view_callbacks
 from .export_control import register_export_callbacks
-from .layout import build_layout
+from .layout import build_layout, table_grid
 from .legend import register_legend_callbacks
 
 STORE_NOTICE = "The database is not answering; retrying every few seconds. The map and chart show the last answer."
@@ -78,6 +78,8 @@ def create_app(data: Dataset) -> dash.Dash:
     plotly_js = app.get_relative_path("/_dash-component-suites/plotly/package_data/plotly.min.js")
     app.index_string = app.index_string.replace("{%css%}", f'<link rel="preload" href="{plotly_js}" as="script">\n        {{%css%}}', 1)
     app.layout = build_layout(data)
+    # The table joins the page once scrolled to (callbacks.show_table): callbacks are checked against a page that has it.
+    app.validation_layout = html.Div([app.layout, table_grid([])])
     app.dashboard_data = data
 
     # Every file a map figure names (basemap.offline_files), gzipped once where the browser takes it.

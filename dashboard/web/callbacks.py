@@ -15,7 +15,7 @@ import binascii
 import json
 
 import dash
-from dash import Input, Output, State, ctx, dcc, html, no_update
+from dash import Input, Output, State, ctx, dcc, html, no_update, set_props
 
 from ..ingest.write import events_to_csv
 from ..store.dataset import Dataset
@@ -25,7 +25,8 @@ from .controller import SLIDE_TRIGGERS, map_centre, next_view
 from .controls import CONTROLS, controls_from_view
 from .map_clicks import country_level_detail, detail_for_click
 from .answers import remembered_outputs
-from .outputs import SHOWN, redraw_kind
+from .layout import table_grid
+from .outputs import SHOWN, TABLE_PROPS, redraw_kind, table_class, table_part
 from .panels import detail_panel, load_notices
 
 SPEEDS_MS = (250, 500, 1000, 2000)
@@ -89,10 +90,11 @@ def register_view_callbacks(app: dash.Dash, data: Dataset) -> None:
             "play_mode": State("play-mode", "value"),
             "window_days": State("window-days", "value"),
             "saved_options": State("saved-list", "options"),
+            "table_shown": State("table-shown", "data"),  # no table yet: no rows made or sent (show_table)
         },
     )
     def update_page(search, controls, timeline_selection, map_click, relayout, buttons, fly_to, tick, saved_value, selection, retry,
-                    current_query, player_disabled, play_mode, window_days, saved_options):
+                    current_query, player_disabled, play_mode, window_days, saved_options, table_shown):
         """One round trip per action: the new view, its URL and what it shows, in one response.
 
         What the page already shows is not sent again: a pan or zoom sends
@@ -145,10 +147,18 @@ def register_view_callbacks(app: dash.Dash, data: Dataset) -> None:
             "player_disabled": not playing,
             "play_label": "❚❚ Pause" if playing else "▶ Play",
             "saved_value": saved.get("value") if slides else no_update,
-            "shown": remembered_outputs(data, view, kind, _ids(selection.get("rows")), _ids(selection.get("map")) or None, slide,
-                                   move_map=trigger == "fly-to", before=before),
+            "shown": _with_table(remembered_outputs(data, view, kind, _ids(selection.get("rows")), _ids(selection.get("map")) or None,
+                                                    slide, move_map=trigger == "fly-to", before=before, table=table_shown is True)),
             "retry_off": True,  # answered: stop asking again
         }
+
+    def _with_table(shown: dict) -> dict:
+        """The SHOWN outputs; the table's props go to the table with set_props (it is in the page only once scrolled to)."""
+        table = {prop: shown.pop(key, no_update) for key, prop in TABLE_PROPS.items()}
+        table = {prop: value for prop, value in table.items() if value is not no_update}
+        if table:
+            set_props("table", table)
+        return shown
 
     @app.callback(Output("player", "interval"), Input("speed", "value"))
     def set_speed(milliseconds):
@@ -215,6 +225,22 @@ def register_view_callbacks(app: dash.Dash, data: Dataset) -> None:
     )
     def list_country_level(clicks, query):
         return (country_level_detail(data, current_view(data, query)), DETAIL_OPEN) if clicks else (no_update, no_update)
+
+    @app.callback(
+        Output("table-holder", "children"),
+        Input("table-shown", "data"),
+        State("view", "data"),
+        State("selection", "data"),
+        prevent_initial_call=True,
+    )
+    def show_table(shown, query, selection):
+        """The table, once scrolled to: the grid with the rows of the view the page shows (update_page sends them from then on)."""
+        if shown is not True:
+            raise dash.exceptions.PreventUpdate
+        view = current_view(data, query)
+        selection = selection if isinstance(selection, dict) else {}
+        rows, _ = table_part(store, view, store.count(view), _ids(selection.get("map")) or None)
+        return table_grid(rows, table_class(view))
 
     @app.callback(Output("download", "data"), Input("download-button", "n_clicks"), State("view", "data"), prevent_initial_call=True)
     def download_csv(_, query):

@@ -38,9 +38,10 @@ KEYS = [
     ("Page Up / Page Down", "previous / next saved view"),
     ("?", "show / hide this list"),
 ]
+TABLE_HEIGHT = "430px"
 TYPE_SEARCH_FROM = 11  # more types than this many-1 get a search box above the list
 
-__all__ = ["TABLE_COLUMNS", "KEYS", "build_layout", "day_marks", "detail_placeholder"]
+__all__ = ["TABLE_COLUMNS", "KEYS", "build_layout", "day_marks", "detail_placeholder", "table_grid"]
 
 
 def _control(label, *children, label_for=None, **kwargs):
@@ -282,7 +283,9 @@ def _header(data):
     )
 
 
-def _table():
+def table_grid(rows: list[dict], class_name: str = "ag-theme-quartz"):
+    """The events table, made once the table is first scrolled to (callbacks.show_table): the
+    grid's own code (async-community.js, 0.9 MB) and its rows stay off the first load."""
     return dag.AgGrid(
         id="table",
         columnDefs=[
@@ -292,7 +295,7 @@ def _table():
                if f == "event_date" else {})
             for f, h, w in TABLE_COLUMNS
         ],
-        rowData=[],
+        rowData=rows,
         getRowId="params.data.event_id",
         defaultColDef={"sortable": True, "resizable": True, "filter": False},
         dashGridOptions={
@@ -301,9 +304,15 @@ def _table():
             "paginationPageSizeSelector": False,
             "rowSelection": {"mode": "multiRow", "enableClickSelection": True, "checkboxes": False, "headerCheckbox": False},
         },
-        className="ag-theme-quartz",
-        style={"height": "430px"},
+        className=class_name,
+        style={"height": TABLE_HEIGHT},
     )
+
+
+def table_holder():
+    """Where the table goes: the grid's height kept (the page does not jump when it arrives)."""
+    return html.Div(html.P("The table is drawn when you scroll to it.", className="muted table-wait"),
+                    id="table-holder", className="table-holder", style={"minHeight": TABLE_HEIGHT})
 
 
 def build_layout(data):
@@ -353,7 +362,7 @@ def build_layout(data):
                         ],
                         className="table-bar",
                     ),
-                    _table(),
+                    table_holder(),
                 ],
                 className="table-section operator", **{"aria-label": "Table of the events"},
             ),
@@ -369,6 +378,7 @@ def build_layout(data):
             dcc.Location(id="url", refresh=False),
             dcc.Store(id="view"),
             dcc.Store(id="selection"),
+            dcc.Store(id="table-shown", data=False),  # set once the table is scrolled to (assets/table.js)
             dcc.Store(id="fly-to"),
             dcc.Store(id="map-moved"),  # the map's relayoutData, pans and zooms only (callbacks.py)
             dcc.Interval(id="player", interval=1000, disabled=True),

@@ -18,11 +18,13 @@ TABLE_LIMIT = 500  # rows sent to the table (50 pages); the CSV download has the
 PRESENT_MAP_SCALE, PRESENT_TIMELINE_SCALE = 1.5, 1.4  # presentation mode: bigger marks and text
 
 
-def render_outputs(data: Dataset, view: ViewState, selected_ids=(), map_selection_ids=None, saved=None, timeline_bars: bool = True) -> dict:
+def render_outputs(data: Dataset, view: ViewState, selected_ids=(), map_selection_ids=None, saved=None,
+                   timeline_bars: bool = True, table: bool = True) -> dict:
     """Everything the view shows; the main callback returns these.
 
     saved: (name, query) of the saved view last opened, for the title;
-    timeline_bars: False when the page's timeline already has this view's bars (only its shading is made)."""
+    timeline_bars: False when the page's timeline already has this view's bars (only its shading is made);
+    table: False while the page has no table yet (its rows are None, not asked for)."""
     store = data.store
     count = store.count(view)
     territory_layers, territory_label, territory_sentence = territory_for_view(data, view)
@@ -48,15 +50,7 @@ def render_outputs(data: Dataset, view: ViewState, selected_ids=(), map_selectio
         timeline = {"layout": {"shapes": [range_shading(view, store)]}}
     type_counts = store.counts_by_type(view.replace(types=None, sub_types=None))
     sub_counts = store.counts_by_sub_type(view.replace(sub_types=None))
-    if map_selection_ids:
-        records = store.records(view, columns=TABLE_FIELDS)
-        records = records[records["event_id"].isin(map_selection_ids)].head(TABLE_LIMIT)
-        table_note = f"{len(records):,} events selected on the map"
-    else:
-        records = store.records(view, TABLE_LIMIT, TABLE_FIELDS)
-        table_note = (
-            f"Newest {TABLE_LIMIT:,} of {count:,} events; download the CSV for all." if count > TABLE_LIMIT else f"{count:,} events"
-        )
+    rows, table_note = table_part(store, view, count, map_selection_ids, table)
     title, summary = page_title(view, store, *(saved or (None, None))), filters_line(view, store, count)
     return {
         "map": figure,
@@ -84,10 +78,20 @@ def render_outputs(data: Dataset, view: ViewState, selected_ids=(), map_selectio
             for t in store.bounds.types
         ],
         "sub_type_options": [{"label": f"{s} · {t} ({n:,})", "value": s} for (t, s), n in sorted(sub_counts.items()) if s],
-        "table": table_rows(records),
+        "table": rows,
         "table_note": table_note,
         "territory": territory_sentence,
     }
+
+
+def table_part(store, view: ViewState, count: int, map_selection_ids=None, rows: bool = True) -> tuple[list[dict] | None, str]:
+    """The table's rows (None when not wanted: the page has no table yet) and the note above it."""
+    if map_selection_ids:
+        records = store.records(view, columns=TABLE_FIELDS)
+        records = records[records["event_id"].isin(map_selection_ids)].head(TABLE_LIMIT)
+        return (table_rows(records) if rows else None), f"{len(records):,} events selected on the map"
+    note = f"Newest {TABLE_LIMIT:,} of {count:,} events; download the CSV for all." if count > TABLE_LIMIT else f"{count:,} events"
+    return (table_rows(store.records(view, TABLE_LIMIT, TABLE_FIELDS)) if rows else None), note
 
 
 # What only the operator needs, said on the map by the renderer; not for a room.
@@ -126,15 +130,16 @@ SHOWN = {
     "source_line": ("source-line", "children"),
     "type_options": ("types", "options"),
     "sub_type_options": ("sub-types", "options"),
-    "table": ("table", "rowData"),
     "table_note": ("table-note", "children"),
     "root_class": ("root", "className"),
     "territory": ("territory-summary", "children"),
     "title": ("title", "children"),
     "title_hint": ("title", "title"),
     "summary_hint": ("summary", "title"),
-    "table_class": ("table", "className"),
 }
+# The table's, set with set_props once the page has a table (callbacks.show_table puts it there
+# when scrolled to): a declared Output must exist in the page from the start.
+TABLE_PROPS = {"table": "rowData", "table_class": "className"}
 # Changing these redraws the figures whole (new layers, colours, sizes); any
 # other change of filters sends only the figures' data.
 REDRAW_FIELDS = ("mode", "theme", "present", "territory", "territory_opacity")
@@ -158,20 +163,23 @@ def redraw_kind(before: ViewState | None, after: ViewState, data: Dataset | None
 
 
 def shown_outputs(data: Dataset, view: ViewState, kind: str, selected_ids=(), map_selection_ids=None, saved=None,
-                  move_map: bool = False, before: ViewState | None = None) -> dict:
+                  move_map: bool = False, before: ViewState | None = None, table: bool = True) -> dict:
     """The SHOWN outputs for a view: everything ("full"), nothing ("none"), or the figures' data only ("patch").
 
     saved: (name, query) of the open saved view, for the title; move_map: the
     patch also moves the map to the view's centre and zoom (a row chosen in the table);
-    before: the view the page shows now (a patch resends the basemap's style only when the position changed)."""
+    before: the view the page shows now (a patch resends the basemap's style only when the position changed);
+    table: False while the page has no table (its rows and class are no_update: not made, not sent)."""
     if kind == "none":
         return {key: no_update for key in SHOWN}
     # A new range leaves the timeline's bars as they are (they ignore the dates): redrawing
     # a few thousand bars of SVG costs the browser ~0.2 s, for the same picture.
     bars = kind != "patch" or before is None or not same_bars(before, view)
-    out = render_outputs(data, view, selected_ids, map_selection_ids, saved, timeline_bars=bars)
+    out = render_outputs(data, view, selected_ids, map_selection_ids, saved, timeline_bars=bars, table=table)
     out["root_class"] = f"root theme-{view.theme}" + (" present" if view.present else "")
-    out["table_class"] = "ag-theme-quartz-dark" if view.theme == "dark" else "ag-theme-quartz"
+    out["table_class"] = table_class(view) if table else no_update
+    if not table:
+        out["table"] = no_update
     if kind == "patch":
         moved = (("map", "center"), ("map", "zoom")) if move_map else ()
         # The style (~30 KB) follows only the position: the basemap files of the area in view.
@@ -179,6 +187,10 @@ def shown_outputs(data: Dataset, view: ViewState, kind: str, selected_ids=(), ma
         out["map"] = figure_patch(out["map"], ("annotations", "showlegend", ("map", "layers")) + restyle + moved)
         out["timeline"] = figure_patch(out["timeline"], ("shapes", "yaxis") if bars else ("shapes",), data=bars)
     return out
+
+
+def table_class(view: ViewState) -> str:
+    return "ag-theme-quartz-dark" if view.theme == "dark" else "ag-theme-quartz"
 
 
 def position_changed(before: ViewState | None, after: ViewState) -> bool:
